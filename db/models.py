@@ -1,0 +1,261 @@
+"""SQLModel tables and their families (`Base` → table, `Create`, `Update`).
+
+Every row carries `org_id`, and every query in `db/queries` filters by it.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from db.types import NIL_UUID, JSONValue, UTCDateTime, utcnow
+
+
+def _id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def _time(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
+
+
+def _opt_time(**kw: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kw)
+
+
+class VariableType(enum.StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    JSON = "json"
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+# --- organizations and people ---
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = _time()
+
+
+class OrganizationMember(SQLModel, table=True):
+    __tablename__ = "organization_members"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    user_id: str = Field(max_length=200, index=True)
+    email: str = Field(max_length=320)
+    role: str = Field(default=Role.MEMBER.value, max_length=20)
+    created_at: datetime = _time()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=32)
+    # SHA-256 of the secret, hex. The secret itself is never stored.
+    key_hash: str = Field(max_length=64, unique=True)
+    created_by: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _time()
+    expires_at: datetime | None = _opt_time()
+    revoked_at: datetime | None = _opt_time()
+    last_used_at: datetime | None = _opt_time()
+
+
+# --- courses ---
+
+
+class CourseBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool = True
+
+
+class CourseCreate(CourseBase):
+    pass
+
+
+class CourseUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool | None = None
+
+
+class Course(CourseBase, table=True):
+    __tablename__ = "courses"
+    __table_args__ = (UniqueConstraint("org_id", "external_id", name="uq_courses_org_external_id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class CourseRunBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    starts_at: datetime | None = _opt_time()
+    ends_at: datetime | None = _opt_time()
+
+
+class CourseRunCreate(CourseRunBase):
+    course_id: uuid.UUID
+
+
+class CourseRun(CourseRunBase, table=True):
+    __tablename__ = "course_runs"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    course_id: uuid.UUID = Field(foreign_key="courses.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _time()
+
+
+# --- learners ---
+
+
+class LearnerBase(SQLModel):
+    email: str = Field(min_length=3, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def _email_shape(cls, value: str) -> str:
+        value = value.strip()
+        local, at, domain = value.rpartition("@")
+        if not at or not local or "." not in domain or " " in value:
+            raise ValueError("not an email address")
+        return value
+
+
+class LearnerCreate(LearnerBase):
+    pass
+
+
+class LearnerUpdate(SQLModel):
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+
+
+class Learner(LearnerBase, table=True):
+    __tablename__ = "learners"
+    __table_args__ = (UniqueConstraint("org_id", "email_normalized", name="uq_learners_org_email"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    # lower(email): the portable way to make email unique and indexed case-insensitively on both databases.
+    email_normalized: str = Field(max_length=320)
+    created_at: datetime = _time()
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "course_id", "run_key", name="uq_enrollments_learner_course_run"),
+        Index("ix_enrollments_course", "course_id"),
+    )
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    learner_id: uuid.UUID = Field(foreign_key="learners.id", ondelete="CASCADE")
+    course_id: uuid.UUID = Field(foreign_key="courses.id", ondelete="CASCADE")
+    course_run_id: uuid.UUID | None = Field(default=None, foreign_key="course_runs.id", ondelete="CASCADE")
+    run_key: uuid.UUID = Field(default=NIL_UUID)
+    enrolled_at: datetime = _time()
+
+
+# --- variables and values ---
+
+
+class VariableBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    type: VariableType = Field(default=VariableType.TEXT, sa_type=String(16))
+    active: bool = True
+    default_value: Any | None = Field(default=None, sa_column=Column(JSONValue, nullable=True))
+
+
+class VariableCreate(VariableBase):
+    course_id: uuid.UUID | None = None
+
+
+class VariableUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool | None = None
+    default_value: Any | None = None
+
+
+class Variable(VariableBase, table=True):
+    __tablename__ = "variables"
+    __table_args__ = (
+        UniqueConstraint("org_id", "course_key", "name", name="uq_variables_org_course_name"),
+        Index("ix_variables_course", "course_id"),
+    )
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    course_id: uuid.UUID | None = Field(default=None, foreign_key="courses.id", ondelete="CASCADE")
+    course_key: uuid.UUID = Field(default=NIL_UUID)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class VariableValue(SQLModel, table=True):
+    """Every value ever recorded: the history, append-only."""
+
+    __tablename__ = "variable_values"
+    __table_args__ = (
+        Index("ix_values_variable_time", "variable_id", "recorded_at"),
+        Index("ix_values_learner_time", "learner_id", "recorded_at"),
+        Index("ix_values_org_time", "org_id", "recorded_at"),
+    )
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    variable_id: uuid.UUID = Field(foreign_key="variables.id", ondelete="CASCADE")
+    learner_id: uuid.UUID = Field(foreign_key="learners.id", ondelete="CASCADE")
+    course_run_id: uuid.UUID | None = Field(default=None, foreign_key="course_runs.id", ondelete="CASCADE")
+    value: Any = Field(sa_column=Column(JSONValue, nullable=True))
+    # The value as a number for `number` variables, so aggregates run in SQL.
+    value_number: float | None = None
+    recorded_at: datetime = _time()
+    recorded_by_key_id: uuid.UUID | None = None
+    recorded_by_user: str | None = Field(default=None, max_length=200)
+
+
+class CurrentValue(SQLModel, table=True):
+    """The latest value per (variable, learner, course run), written in the same transaction as the history."""
+
+    __tablename__ = "current_values"
+    __table_args__ = (
+        Index("ix_current_learner", "learner_id"),
+        Index("ix_current_variable_number", "variable_id", "value_number"),
+    )
+    variable_id: uuid.UUID = Field(foreign_key="variables.id", ondelete="CASCADE", primary_key=True)
+    learner_id: uuid.UUID = Field(foreign_key="learners.id", ondelete="CASCADE", primary_key=True)
+    run_key: uuid.UUID = Field(default=NIL_UUID, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    course_run_id: uuid.UUID | None = None
+    value_id: uuid.UUID
+    value: Any = Field(sa_column=Column(JSONValue, nullable=True))
+    value_number: float | None = None
+    recorded_at: datetime = _time()
+
+
+# Lists are paged in creation order within an organization.
+Index("ix_learners_org_created", Learner.__table__.c.org_id, Learner.__table__.c.created_at)
+Index("ix_courses_org_created", Course.__table__.c.org_id, Course.__table__.c.created_at)
