@@ -129,19 +129,22 @@ class CourseRun(CourseRunBase, table=True):
 # --- learners ---
 
 
+def _email_shape(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value:
+        raise ValueError("not an email address")
+    return value
+
+
 class LearnerBase(SQLModel):
     email: str = Field(min_length=3, max_length=320)
     name: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
 
-    @field_validator("email")
-    @classmethod
-    def _email_shape(cls, value: str) -> str:
-        value = value.strip()
-        local, at, domain = value.rpartition("@")
-        if not at or not local or "." not in domain or " " in value:
-            raise ValueError("not an email address")
-        return value
+    _email = field_validator("email")(_email_shape)
 
 
 class LearnerCreate(LearnerBase):
@@ -152,6 +155,8 @@ class LearnerUpdate(SQLModel):
     email: str | None = Field(default=None, min_length=3, max_length=320)
     name: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=200)
+
+    _email = field_validator("email")(_email_shape)
 
 
 class Learner(LearnerBase, table=True):

@@ -1,0 +1,39 @@
+"""The GraphQL schema: one resolver set behind `/graphql` and the REST facade alike."""
+
+import logging
+from datetime import datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+
+from schema.errors import ERROR_TYPES
+from schema.mutations import Mutation
+from schema.queries import Query
+from schema.scalars import DateTime
+
+
+log = logging.getLogger("coursepipeline.graphql")
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Logs only what is our fault: bad documents and permission refusals are the caller's business."""
+        for error in errors:
+            if error.original_error is not None and not (error.extensions or {}).get("code"):
+                log.error("GraphQL resolver failed", exc_info=error.original_error)
+
+
+def build_schema() -> strawberry.Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=ERROR_TYPES,
+        scalar_overrides={datetime: DateTime},
+        # The REST facade sends the same few documents over and over: parse and validate each once.
+        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,45 @@
+"""The typed auth subject: what the auth middleware learned about a caller, passed down through the ASGI scope."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+SCOPE_KEY = "coursepipeline.principal"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyPrincipal:
+    """A caller holding an API key: full access to its organization's data, no key management."""
+
+    key_id: uuid.UUID
+    org_id: uuid.UUID
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"key:{self.key_id}"
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserPrincipal:
+    """A signed-in person. `org_id` is None until they belong to an organization."""
+
+    user_id: str
+    email: str | None
+    org_id: uuid.UUID | None
+    role: str | None = None
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"user:{self.user_id}"
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user_id}"
+
+
+Principal = ApiKeyPrincipal | UserPrincipal

@@ -1,0 +1,56 @@
+"""Errors the HTTP layer answers with. Every error under `/api` and `/graphql` has the body
+`{"error": "<code>", "message": "<human text>"}`.
+
+    APIError(status, code, message)         the one exception type; raise it anywhere in the HTTP layer
+      400 bad_request / invalid_json          malformed parameters or body
+      401 unauthorized                        missing, malformed, unknown, expired or revoked credentials
+      403 forbidden                           authenticated, but not allowed (an API key managing keys, a foreign org)
+      404 not_found                           no such object in the caller's organization (foreign objects too)
+      405 method_not_allowed
+      409 conflict                            a unique name or external id already taken
+      413 payload_too_large                   a body over the limit (1 MiB)
+      429 rate_limited                        over the budget; `Retry-After` says when to come back
+      500 internal_error                      our fault, never the caller's; details go to the log only
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+REASONS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class APIError(Exception):
+    def __init__(self, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code or REASONS.get(status, "error")
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        return error_response(self.status, self.message, code=self.code, headers=self.headers)
+
+
+def error_body(status: int, message: str, code: str | None = None) -> bytes:
+    return orjson.dumps({"error": code or REASONS.get(status, "error"), "message": message})
+
+
+def error_response(
+    status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        error_body(status, message, code), status_code=status, headers=headers, media_type="application/json"
+    )

@@ -1,0 +1,30 @@
+"""`/graphql`: Strawberry's ASGI view with our context builder, orjson, and a GraphiQL page served offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.asgi import GraphQL
+
+from app.auth.principal import SCOPE_KEY
+from app.services import Services
+from app.static import graphiql_html
+from schema.context import Context, build_context
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, services: Services) -> None:
+        super().__init__(services.schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.services = services
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        return build_context(request.scope[SCOPE_KEY], self.services)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+        return HTMLResponse(graphiql_html())
+
+    def encode_json(self, data: Any) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)

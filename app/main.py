@@ -1,0 +1,84 @@
+"""`create_app(settings)`: the ASGI app, its routes and its middleware, built from one settings object."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from app.errors import APIError, error_response
+from app.graphql_view import GraphQLView
+from app.health import health
+from app.logging import install_redaction
+from app.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddleware
+from app.services import Services
+from app.settings import Settings
+from app.static import routes as static_routes
+from rest.endpoints import routes as rest_routes
+from rest.openapi import spec
+
+log = logging.getLogger("coursepipeline")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, APIError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(404, f"No such endpoint: {request.method} {request.url.path}.")
+    if exc.status_code == 405:
+        return error_response(405, f"{request.method} is not allowed on {request.url.path}.", headers=exc.headers)
+    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal server error.")
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    services = services or Services.build(settings)
+    install_redaction()
+    openapi = spec()
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/api/docs")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.db.dispose()
+
+    graphql = GraphQLView(services)
+    app = Starlette(
+        routes=[
+            Route("/", root),
+            Route("/health", health),
+            Route("/api/openapi.json", openapi_json),
+            *static_routes(),
+            *rest_routes(),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(AuthMiddleware, authenticator=services.authenticator),
+            Middleware(RateLimitMiddleware, limits=services.rate_limits),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

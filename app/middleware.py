@@ -1,0 +1,140 @@
+"""Pure ASGI middleware for everything under `/api` and `/graphql`, in the order they run:
+
+1. `AuthMiddleware` resolves the principal once and passes it down in the scope (or the reason it failed).
+2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
+   adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
+   floods of bad credentials are limited too.
+3. `BodyLimitMiddleware` buffers the body up to the limit and answers 413 past it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.auth.authenticator import Authenticator
+from app.auth.principal import SCOPE_KEY
+from app.errors import APIError, error_response
+from app.ratelimit import RateLimits
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+AUTH_ERROR_KEY = "coursepipeline.auth_error"
+PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
+
+
+def guarded(scope: Scope) -> bool:
+    """Whether the request needs credentials and draws on a budget."""
+    if scope["type"] != "http":
+        return False
+    path: str = scope["path"]
+    if path.startswith(PUBLIC_PREFIXES):
+        return False
+    if path == "/graphql" or path.startswith("/graphql/"):
+        return not _wants_graphiql_page(scope)
+    return path == "/api" or path.startswith("/api/")
+
+
+def _wants_graphiql_page(scope: Scope) -> bool:
+    if scope["method"] != "GET" or b"query=" in scope.get("query_string", b""):
+        return False
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return b"text/html" in accept
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if guarded(scope):
+            try:
+                scope[SCOPE_KEY] = await self.authenticator.authenticate(scope)
+            except APIError as exc:
+                scope[AUTH_ERROR_KEY] = exc
+        await self.app(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, limits: RateLimits | None) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not guarded(scope):
+            await self.app(scope, receive, send)
+            return
+        extra: dict[str, str] = {}
+        if self.limits is not None:
+            principal = scope.get(SCOPE_KEY)
+            client = scope.get("client") or ("unknown", 0)
+            key = principal.rate_limit_key if principal is not None else f"ip:{client[0]}"
+            decision = await self.limits.hit(key)
+            extra = decision.headers()
+            if not decision.allowed:
+                message = f"Rate limit exceeded; retry in {extra['Retry-After']} seconds."
+                await error_response(429, message, headers=extra)(scope, receive, send)
+                return
+        failure: APIError | None = scope.get(AUTH_ERROR_KEY)
+        if failure is not None:
+            await error_response(failure.status, failure.message, headers={**failure.headers, **extra})(
+                scope, receive, send
+            )
+            return
+        if not extra:
+            await self.app(scope, receive, send)
+            return
+        encoded = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+
+        async def send_with_budget(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *encoded]
+            await send(message)
+
+        await self.app(scope, receive, send_with_budget)
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(413, f"Request body exceeds {self.max_bytes} bytes.")
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,116 @@
+"""Per-caller request budgets with the `limits` library.
+
+Windows of an hour or less use the moving window: exact, so no doubled burst across a window boundary. Longer
+windows (the day) use a fixed window: one counter per caller, cheap, and a boundary burst of one day's budget is
+harmless at that scale. Storage is in-process by default and Redis when `REDIS_URL` is set, so several processes
+share one budget. If Redis fails or is slow, counting falls back to this process for a few seconds, a warning is
+logged, and Redis is tried again: limiting degrades, serving does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
+
+log = logging.getLogger("coursepipeline.ratelimit")
+
+EXACT_UP_TO_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int  # seconds until the tightest window frees a request
+    policy: str
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Policy": self.policy,
+            "RateLimit": f"limit={self.limit}, remaining={self.remaining}, reset={self.reset_after}",
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_after),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(1, self.reset_after))
+        return headers
+
+
+class _Budget:
+    """The configured items over one storage."""
+
+    def __init__(self, items: list[RateLimitItem], storage: Storage) -> None:
+        self.storage = storage
+        self.pairs: list[tuple[RateLimitItem, RateLimiter]] = []
+        for item in items:
+            exact = item.get_expiry() <= EXACT_UP_TO_SECONDS
+            self.pairs.append((item, (MovingWindowRateLimiter if exact else FixedWindowRateLimiter)(storage)))
+
+    async def hit(self, key: str, policy: str) -> Decision:
+        tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_after)
+        allowed = True
+        now = time.time()
+        for item, limiter in self.pairs:
+            ok = await limiter.hit(item, key)
+            stats = await limiter.get_window_stats(item, key)
+            reset_after = max(0, math.ceil(stats.reset_time - now))
+            entry = (stats.remaining, item.amount, reset_after)
+            if not ok:
+                return Decision(False, item.amount, 0, max(1, reset_after), policy)
+            if tightest is None or entry[0] < tightest[0]:
+                tightest = entry
+        assert tightest is not None
+        return Decision(allowed, tightest[1], tightest[0], tightest[2], policy)
+
+
+class RateLimits:
+    RETRY_REDIS_AFTER = 5.0
+
+    def __init__(self, spec: str, redis_url: str | None = None, *, redis_timeout: float = 0.25) -> None:
+        self.items = parse_many(spec)
+        if not self.items:
+            raise ValueError(f"no rate limits in {spec!r}")
+        self.policy = ", ".join(f"{i.amount};w={i.get_expiry()}" for i in self.items)
+        self.local = _Budget(self.items, MemoryStorage())
+        self.shared: _Budget | None = None
+        self.redis_timeout = redis_timeout
+        self._redis_down_until = 0.0
+        if redis_url:
+            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+            storage = RedisStorage(
+                uri,
+                implementation="redispy",
+                key_prefix="coursepipeline",
+                socket_timeout=redis_timeout,
+                socket_connect_timeout=redis_timeout,
+            )
+            self.shared = _Budget(self.items, storage)
+
+    async def hit(self, key: str) -> Decision:
+        if self.shared is not None and time.monotonic() >= self._redis_down_until:
+            try:
+                async with asyncio.timeout(self.redis_timeout * 4):
+                    decision = await self.shared.hit(key, self.policy)
+            except Exception as exc:  # any storage failure: keep serving, count locally
+                if self._redis_down_until == 0.0:
+                    log.warning("rate limit storage unavailable (%s); counting per process until it returns", exc)
+                self._redis_down_until = time.monotonic() + self.RETRY_REDIS_AFTER
+            else:
+                if self._redis_down_until:
+                    log.warning("rate limit storage is back; budgets are shared again")
+                    self._redis_down_until = 0.0
+                return decision
+        return await self.local.hit(key, self.policy)
+
+    @property
+    def using_shared(self) -> bool:
+        return self.shared is not None and self._redis_down_until == 0.0

@@ -1,0 +1,83 @@
+"""Courses and course runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import Course, CourseRun
+from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, table
+from db.types import utcnow
+
+courses = table(Course)
+runs = table(CourseRun)
+
+
+async def list_courses(
+    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, active: bool | None = None
+) -> Page:
+    stmt = select(courses).where(courses.c.org_id == org_id)
+    if active is not None:
+        stmt = stmt.where(courses.c.active == active)
+    return await fetch_page(conn, stmt.order_by(courses.c.created_at, courses.c.id), limit, offset)
+
+
+async def get_courses(conn: AsyncConnection, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+    return await fetch_by_ids(conn, courses, org_id, ids)
+
+
+async def get_course_by_external_id(conn: AsyncConnection, org_id: uuid.UUID, external_id: str) -> RowMapping | None:
+    stmt = select(courses).where(courses.c.org_id == org_id, courses.c.external_id == external_id)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def external_id_taken(
+    conn: AsyncConnection, org_id: uuid.UUID, external_id: str, *, except_id: uuid.UUID | None = None
+) -> bool:
+    stmt = select(courses.c.id).where(courses.c.org_id == org_id, courses.c.external_id == external_id)
+    if except_id is not None:
+        stmt = stmt.where(courses.c.id != except_id)
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def insert_course(conn: AsyncConnection, org_id: uuid.UUID, fields: dict[str, Any]) -> RowMapping:
+    now = utcnow()
+    values = {"id": uuid.uuid4(), "org_id": org_id, "created_at": now, "updated_at": now, **fields}
+    return (await conn.execute(insert(courses).values(values).returning(courses))).mappings().one()
+
+
+async def update_course(
+    conn: AsyncConnection, org_id: uuid.UUID, course_id: uuid.UUID, fields: dict[str, Any]
+) -> RowMapping | None:
+    stmt = (
+        update(courses)
+        .where(courses.c.org_id == org_id, courses.c.id == course_id)
+        .values({**fields, "updated_at": utcnow()})
+        .returning(courses)
+    )
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def runs_by_course(
+    conn: AsyncConnection, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]
+) -> list[list[RowMapping]]:
+    stmt = (
+        select(runs)
+        .where(runs.c.org_id == org_id, runs.c.course_id.in_(set(course_ids)))
+        .order_by(runs.c.starts_at, runs.c.created_at)
+    )
+    return group_rows((await conn.execute(stmt)).mappings(), "course_id", course_ids)
+
+
+async def get_runs(conn: AsyncConnection, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+    return await fetch_by_ids(conn, runs, org_id, ids)
+
+
+async def insert_run(conn: AsyncConnection, org_id: uuid.UUID, fields: dict[str, Any]) -> RowMapping:
+    values = {"id": uuid.uuid4(), "org_id": org_id, "created_at": utcnow(), **fields}
+    return (await conn.execute(insert(runs).values(values).returning(runs))).mappings().one()

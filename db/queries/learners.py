@@ -1,0 +1,125 @@
+"""Learners and their enrollments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import Enrollment, Learner
+from db.queries.common import Page, dialect_insert, fetch_by_ids, fetch_page, group_rows, table
+from db.types import NIL_UUID, utcnow
+
+learners = table(Learner)
+enrollments = table(Enrollment)
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def list_learners(
+    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, search: str | None = None
+) -> Page:
+    stmt = select(learners).where(learners.c.org_id == org_id)
+    if search:
+        pattern = _like_pattern(search)
+        stmt = stmt.where(
+            or_(
+                learners.c.email_normalized.like(pattern, escape="\\"),
+                func.lower(learners.c.name).like(pattern, escape="\\"),
+            )
+        )
+    return await fetch_page(conn, stmt.order_by(learners.c.created_at, learners.c.id), limit, offset)
+
+
+async def get_learners(conn: AsyncConnection, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+    return await fetch_by_ids(conn, learners, org_id, ids)
+
+
+async def get_learner_by_email(conn: AsyncConnection, org_id: uuid.UUID, email: str) -> RowMapping | None:
+    stmt = select(learners).where(learners.c.org_id == org_id, learners.c.email_normalized == email.strip().lower())
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def email_taken(
+    conn: AsyncConnection, org_id: uuid.UUID, email: str, *, except_id: uuid.UUID | None = None
+) -> bool:
+    stmt = select(learners.c.id).where(
+        learners.c.org_id == org_id, learners.c.email_normalized == email.strip().lower()
+    )
+    if except_id is not None:
+        stmt = stmt.where(learners.c.id != except_id)
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def insert_learner(conn: AsyncConnection, org_id: uuid.UUID, fields: dict[str, Any]) -> RowMapping:
+    values = {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "created_at": utcnow(),
+        **fields,
+        "email_normalized": fields["email"].lower(),
+    }
+    return (await conn.execute(insert(learners).values(values).returning(learners))).mappings().one()
+
+
+async def update_learner(
+    conn: AsyncConnection, org_id: uuid.UUID, learner_id: uuid.UUID, fields: dict[str, Any]
+) -> RowMapping | None:
+    if "email" in fields:
+        fields = {**fields, "email_normalized": fields["email"].lower()}
+    stmt = update(learners).where(learners.c.org_id == org_id, learners.c.id == learner_id)
+    if fields:
+        stmt = stmt.values(fields)
+    else:
+        stmt = stmt.values(id=learners.c.id)
+    return (await conn.execute(stmt.returning(learners))).mappings().first()
+
+
+async def enrollments_by_learner(
+    conn: AsyncConnection, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
+) -> list[list[RowMapping]]:
+    stmt = (
+        select(enrollments)
+        .where(enrollments.c.org_id == org_id, enrollments.c.learner_id.in_(set(learner_ids)))
+        .order_by(enrollments.c.enrolled_at, enrollments.c.id)
+    )
+    return group_rows((await conn.execute(stmt)).mappings(), "learner_id", learner_ids)
+
+
+async def enroll(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    learner_id: uuid.UUID,
+    course_id: uuid.UUID,
+    course_run_id: uuid.UUID | None,
+) -> RowMapping:
+    """Idempotent: enrolling twice in the same course run returns the existing enrollment."""
+    run_key = course_run_id or NIL_UUID
+    stmt = (
+        dialect_insert(conn, enrollments)
+        .values(
+            id=uuid.uuid4(),
+            org_id=org_id,
+            learner_id=learner_id,
+            course_id=course_id,
+            course_run_id=course_run_id,
+            run_key=run_key,
+            enrolled_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["learner_id", "course_id", "run_key"])
+    )
+    await conn.execute(stmt)
+    found = select(enrollments).where(
+        enrollments.c.learner_id == learner_id,
+        enrollments.c.course_id == course_id,
+        enrollments.c.run_key == run_key,
+    )
+    return (await conn.execute(found)).mappings().one()

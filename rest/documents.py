@@ -1,0 +1,147 @@
+"""The GraphQL document behind each REST endpoint, one named operation each.
+
+Aliases give the REST field names (snake_case), so a response is the GraphQL data with at most a light reshape.
+Each document carries only the fragments it uses (GraphQL rejects unused ones); a test validates all of them.
+"""
+
+from __future__ import annotations
+
+FRAGMENTS = {
+    "CourseFields": """fragment CourseFields on Course {
+  id external_id: externalId name description active created_at: createdAt updated_at: updatedAt
+}""",
+    "LearnerFields": """fragment LearnerFields on Learner {
+  id email name external_id: externalId created_at: createdAt
+}""",
+    "VariableFields": """fragment VariableFields on Variable {
+  id course_id: courseId name description type active default_value: defaultValue
+  created_at: createdAt updated_at: updatedAt
+}""",
+    "ValueFields": """fragment ValueFields on VariableValue {
+  id variable_id: variableId learner_id: learnerId course_run_id: courseRunId value recorded_at: recordedAt
+}""",
+    "ApiKeyFields": """fragment ApiKeyFields on ApiKey {
+  id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt
+}""",
+    "PageFields": """fragment PageFields on Pagination { limit offset has_more: hasMore }""",
+    "ErrorFields": """fragment ErrorFields on UserError { code message field }""",
+}
+
+
+def _document(body: str) -> str:
+    used = [text for name, text in FRAGMENTS.items() if f"...{name}" in body]
+    return "\n".join([body.strip(), *used])
+
+
+_BODIES = {
+    "CreateApiKey": """
+mutation CreateApiKey($name: String!, $expiresAt: DateTime) {
+  result: createApiKey(input: {name: $name, expiresAt: $expiresAt}) {
+    __typename
+    ... on ApiKeyCreated { ...ApiKeyFields key }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "ListApiKeys": """
+query ListApiKeys { result: apiKeys { ...ApiKeyFields } }""",
+    "RevokeApiKey": """
+mutation RevokeApiKey($id: UUID!) {
+  result: revokeApiKey(id: $id) {
+    __typename
+    ... on ApiKey { ...ApiKeyFields }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "ListVariables": """
+query ListVariables($courseId: UUID, $active: Boolean, $limit: Int!, $offset: Int!) {
+  result: variables(courseId: $courseId, active: $active, limit: $limit, offset: $offset) {
+    data { ...VariableFields } pagination { ...PageFields }
+  }
+}""",
+    "GetVariable": """
+query GetVariable($id: UUID!) { result: variable(id: $id) { ...VariableFields } }""",
+    "ListVariableValues": """
+query ListVariableValues($id: UUID!, $learnerId: UUID, $limit: Int!, $offset: Int!) {
+  result: variableValues(variableId: $id, learnerId: $learnerId, limit: $limit, offset: $offset) {
+    data { ...ValueFields } pagination { ...PageFields }
+  }
+}""",
+    "SetVariable": """
+mutation SetVariable($variableId: UUID!, $learnerId: UUID!, $courseRunId: UUID, $value: JSON!) {
+  result: setVariable(input: {variableId: $variableId, learnerId: $learnerId, courseRunId: $courseRunId,
+                              value: $value}) {
+    __typename
+    ... on VariableValue { ...ValueFields }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "VariableAggregate": """
+query VariableAggregate($id: UUID!, $courseRunId: UUID) {
+  result: variable(id: $id) {
+    type
+    aggregate(courseRunId: $courseRunId) {
+      variable_id: variableId course_run_id: courseRunId
+      values_recorded: valuesRecorded learners_with_value: learnersWithValue
+      first_recorded_at: firstRecordedAt last_recorded_at: lastRecordedAt
+      numeric { count min max mean sum stddev median percentiles { p25 p50 p75 p90 } }
+      distribution { value count }
+    }
+  }
+}""",
+    "ListCourses": """
+query ListCourses($active: Boolean, $limit: Int!, $offset: Int!) {
+  result: courses(active: $active, limit: $limit, offset: $offset) {
+    data { ...CourseFields } pagination { ...PageFields }
+  }
+}""",
+    "GetCourse": """
+query GetCourse($id: UUID!) { result: course(id: $id) { ...CourseFields } }""",
+    "GetCourseByExternalId": """
+query GetCourseByExternalId($externalId: String!) {
+  result: courseByExternalId(externalId: $externalId) { ...CourseFields }
+}""",
+    "ListCourseVariables": """
+query ListCourseVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!) {
+  course(id: $id) { id }
+  result: variables(courseId: $id, active: $active, limit: $limit, offset: $offset) {
+    data { ...VariableFields } pagination { ...PageFields }
+  }
+}""",
+    "CourseStats": """
+query CourseStats($id: UUID!) {
+  result: course(id: $id) {
+    id
+    stats {
+      enrolled_learners: enrolledLearners learners_with_values: learnersWithValues variables
+      active_variables: activeVariables values_recorded: valuesRecorded last_activity_at: lastActivityAt
+    }
+  }
+}""",
+    "ListLearners": """
+query ListLearners($search: String, $limit: Int!, $offset: Int!) {
+  result: learners(search: $search, limit: $limit, offset: $offset) {
+    data { ...LearnerFields } pagination { ...PageFields }
+  }
+}""",
+    "GetLearner": """
+query GetLearner($id: UUID!) { result: learner(id: $id) { ...LearnerFields } }""",
+    "GetLearnerByEmail": """
+query GetLearnerByEmail($email: String!) { result: learnerByEmail(email: $email) { ...LearnerFields } }""",
+    "LearnerCourses": """
+query LearnerCourses($id: UUID!) {
+  result: learner(id: $id) {
+    enrollments { course_run_id: courseRunId enrolled_at: enrolledAt course { ...CourseFields } }
+  }
+}""",
+    "LearnerVariables": """
+query LearnerVariables($id: UUID!, $courseId: UUID) {
+  result: learner(id: $id) {
+    variables(courseId: $courseId) {
+      variable_id: variableId name course_id: courseId type course_run_id: courseRunId value
+      recorded_at: recordedAt value_id: valueId
+    }
+  }
+}""",
+}
+
+DOCUMENTS: dict[str, str] = {name: _document(body) for name, body in _BODIES.items()}

@@ -1,0 +1,236 @@
+"""The documented endpoints: one table drives both the routes and the OpenAPI description."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from rest import handlers as h
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    where: str  # "path" or "query"
+    schema: dict
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # Starlette form, e.g. /api/courses/{course_id}
+    handler: Callable[[Request], Awaitable[Response]]
+    summary: str
+    tag: str
+    response: str  # a component schema name
+    status: int = 200
+    params: tuple[Param, ...] = ()
+    body: str | None = None  # a component schema name
+    user_only: bool = False
+    errors: tuple[int, ...] = field(default=(400, 401, 404, 429))
+
+
+UUID = {"type": "string", "format": "uuid"}
+LIMIT = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size")
+OFFSET = Param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Rows to skip")
+ACTIVE = Param("active", "query", {"type": "boolean"}, "Filter by active status")
+
+
+def path_id(name: str, what: str) -> Param:
+    return Param(name, "path", UUID, f"The {what}'s id", required=True)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "POST",
+        "/api/api-keys",
+        h.create_api_key,
+        "Generate a new API key",
+        "API keys",
+        "ApiKeyCreated",
+        status=201,
+        body="ApiKeyCreate",
+        user_only=True,
+        errors=(400, 401, 403, 413, 429),
+    ),
+    Endpoint(
+        "GET",
+        "/api/api-keys",
+        h.list_api_keys,
+        "List all API keys",
+        "API keys",
+        "ApiKeyList",
+        params=(LIMIT, OFFSET),
+        user_only=True,
+        errors=(400, 401, 403, 429),
+    ),
+    Endpoint(
+        "POST",
+        "/api/api-keys/{key_id}/revoke",
+        h.revoke_api_key,
+        "Revoke an API key",
+        "API keys",
+        "ApiKey",
+        params=(path_id("key_id", "API key"),),
+        user_only=True,
+        errors=(400, 401, 403, 404, 429),
+    ),
+    Endpoint(
+        "GET",
+        "/api/variables",
+        h.list_variables,
+        "List variables",
+        "Variables",
+        "VariableList",
+        params=(Param("course_id", "query", UUID, "Filter by course id"), ACTIVE, LIMIT, OFFSET),
+    ),
+    Endpoint(
+        "POST",
+        "/api/variables/set",
+        h.set_variable,
+        "Set a variable value for a learner",
+        "Variables",
+        "VariableValue",
+        status=201,
+        body="SetVariable",
+        errors=(400, 401, 404, 413, 429),
+    ),
+    Endpoint(
+        "GET",
+        "/api/variables/{variable_id}",
+        h.get_variable,
+        "Get variable details",
+        "Variables",
+        "Variable",
+        params=(path_id("variable_id", "variable"),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/variables/{variable_id}/values",
+        h.list_variable_values,
+        "Get variable values",
+        "Variables",
+        "VariableValueList",
+        params=(
+            path_id("variable_id", "variable"),
+            Param("learner_id", "query", UUID, "Filter by learner id"),
+            LIMIT,
+            OFFSET,
+        ),
+    ),
+    Endpoint(
+        "GET",
+        "/api/variables/{variable_id}/aggregate",
+        h.variable_aggregate,
+        "Get variable aggregation",
+        "Variables",
+        "Aggregate",
+        params=(
+            path_id("variable_id", "variable"),
+            Param("course_run_id", "query", UUID, "Only values recorded in this course run"),
+        ),
+    ),
+    Endpoint(
+        "GET", "/api/courses", h.list_courses, "List courses", "Courses", "CourseList", params=(ACTIVE, LIMIT, OFFSET)
+    ),
+    Endpoint(
+        "GET",
+        "/api/courses/external/{external_id}",
+        h.get_course_by_external_id,
+        "Get course by external ID",
+        "Courses",
+        "Course",
+        params=(Param("external_id", "path", {"type": "string"}, "Your system's id", required=True),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/courses/{course_id}",
+        h.get_course,
+        "Get course details",
+        "Courses",
+        "Course",
+        params=(path_id("course_id", "course"),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/courses/{course_id}/variables",
+        h.list_course_variables,
+        "Get course variables",
+        "Courses",
+        "VariableList",
+        params=(path_id("course_id", "course"), ACTIVE, LIMIT, OFFSET),
+    ),
+    Endpoint(
+        "GET",
+        "/api/courses/{course_id}/stats",
+        h.course_stats,
+        "Get course statistics",
+        "Courses",
+        "CourseStats",
+        params=(path_id("course_id", "course"),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners",
+        h.list_learners,
+        "List learners",
+        "Learners",
+        "LearnerList",
+        params=(
+            LIMIT,
+            OFFSET,
+            Param("search", "query", {"type": "string", "maxLength": 200}, "Name or email, any case"),
+        ),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners/email/{email}",
+        h.get_learner_by_email,
+        "Get learner by email",
+        "Learners",
+        "Learner",
+        params=(Param("email", "path", {"type": "string"}, "Any case", required=True),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners/{learner_id}",
+        h.get_learner,
+        "Get learner details",
+        "Learners",
+        "Learner",
+        params=(path_id("learner_id", "learner"),),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners/{learner_id}/courses",
+        h.learner_courses,
+        "Get learner courses",
+        "Learners",
+        "LearnerCourseList",
+        params=(path_id("learner_id", "learner"), LIMIT, OFFSET),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners/{learner_id}/variables",
+        h.learner_variables,
+        "Get learner variables",
+        "Learners",
+        "LearnerVariableList",
+        params=(
+            path_id("learner_id", "learner"),
+            Param("course_id", "query", UUID, "Filter by course id"),
+            LIMIT,
+            OFFSET,
+        ),
+    ),
+)
+
+
+def routes() -> list[Route]:
+    return [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]

@@ -1,0 +1,67 @@
+"""Running a REST endpoint's document through the schema, with the same context builder as `/graphql`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+
+from app.auth.principal import SCOPE_KEY
+from app.errors import APIError
+from app.services import Services
+from rest.documents import DOCUMENTS
+from schema.context import build_context
+
+log = logging.getLogger("coursepipeline.rest")
+
+# Typed errors a mutation may answer with, and the REST status each becomes.
+ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409, "forbidden": 403}
+# `extensions.code` of errors the schema raises, and their REST status.
+RAISED_STATUS = {"FORBIDDEN": 403, "BAD_USER_INPUT": 400}
+
+
+async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    services: Services = request.app.state.services
+    context = build_context(request.scope[SCOPE_KEY], services)
+    result = await services.schema.execute(
+        DOCUMENTS[name], variable_values=variables, context_value=context, operation_name=name
+    )
+    if result.errors:
+        error = result.errors[0]
+        status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))
+        if status is not None:
+            raise APIError(status, error.message)
+        if error.original_error is None:
+            # Variables that failed the schema's own coercion (the REST checks should have caught them).
+            raise APIError(400, error.message, code="invalid_parameter")
+        log.error("%s failed", name, exc_info=error.original_error)
+        raise APIError(500, "Internal server error.")
+    assert result.data is not None
+    return result.data
+
+
+def found(data: dict[str, Any], what: str, key: str = "result") -> Any:
+    value = data.get(key)
+    if value is None:
+        raise APIError(404, f"{what} not found.")
+    return value
+
+
+def payload(data: dict[str, Any]) -> dict[str, Any]:
+    """A mutation's result, or its typed error as an APIError."""
+    result = data["result"]
+    code = result.get("code")
+    if code in ERROR_STATUS and "message" in result:
+        raise APIError(ERROR_STATUS[code], result["message"], code=code)
+    result.pop("__typename", None)
+    return result
+
+
+def sliced(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """A list endpoint over a short nested list (a learner's courses): paged in memory, same envelope."""
+    window = items[offset : offset + limit]
+    return {
+        "data": window,
+        "pagination": {"limit": limit, "offset": offset, "has_more": len(items) > offset + limit},
+    }

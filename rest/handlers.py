@@ -1,0 +1,186 @@
+"""One handler per documented endpoint: parameters in, one named GraphQL document run, REST JSON out.
+
+No handler touches the database or checks permissions: both live behind the schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import APIError
+from rest import params as p
+from rest.executor import found, payload, run, sliced
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _variable(v: dict[str, Any]) -> dict[str, Any]:
+    v["type"] = v["type"].lower()
+    return v
+
+
+def _variable_page(result: dict[str, Any]) -> dict[str, Any]:
+    for v in result["data"]:
+        _variable(v)
+    return result
+
+
+# --- API keys ---
+
+
+async def create_api_key(request: Request) -> Response:
+    body = await p.json_object(request)
+    variables = {"name": p.body_text(body, "name"), "expiresAt": None}
+    expires = p.body_time(body, "expires_at")
+    variables["expiresAt"] = expires.isoformat() if expires else None
+    return JSONResponse(payload(await run(request, "CreateApiKey", variables)), status_code=201)
+
+
+async def list_api_keys(request: Request) -> Response:
+    page = p.page(request)
+    data = await run(request, "ListApiKeys", {})
+    return JSONResponse(sliced(data["result"], page["limit"], page["offset"]))
+
+
+async def revoke_api_key(request: Request) -> Response:
+    key_id = p.path_uuid(request, "key_id")
+    return JSONResponse(payload(await run(request, "RevokeApiKey", {"id": str(key_id)})))
+
+
+# --- variables ---
+
+
+async def list_variables(request: Request) -> Response:
+    course_id = p.query_uuid(request, "course_id")
+    variables = {
+        "courseId": str(course_id) if course_id else None,
+        "active": p.query_bool(request, "active"),
+        **p.page(request),
+    }
+    return JSONResponse(_variable_page((await run(request, "ListVariables", variables))["result"]))
+
+
+async def get_variable(request: Request) -> Response:
+    variable_id = p.path_uuid(request, "variable_id")
+    data = await run(request, "GetVariable", {"id": str(variable_id)})
+    return JSONResponse(_variable(found(data, "Variable")))
+
+
+async def list_variable_values(request: Request) -> Response:
+    variable_id = p.path_uuid(request, "variable_id")
+    learner_id = p.query_uuid(request, "learner_id")
+    variables = {"id": str(variable_id), "learnerId": str(learner_id) if learner_id else None, **p.page(request)}
+    return JSONResponse(found(await run(request, "ListVariableValues", variables), "Variable"))
+
+
+async def set_variable(request: Request) -> Response:
+    body = await p.json_object(request)
+    if "value" not in body:
+        raise p.bad("value is required")
+    run_id = p.body_uuid(body, "course_run_id", required=False)
+    variables = {
+        "variableId": str(p.body_uuid(body, "variable_id")),
+        "learnerId": str(p.body_uuid(body, "learner_id")),
+        "courseRunId": str(run_id) if run_id else None,
+        "value": body["value"],
+    }
+    return JSONResponse(payload(await run(request, "SetVariable", variables)), status_code=201)
+
+
+async def variable_aggregate(request: Request) -> Response:
+    variable_id = p.path_uuid(request, "variable_id")
+    run_id = p.query_uuid(request, "course_run_id")
+    variables = {"id": str(variable_id), "courseRunId": str(run_id) if run_id else None}
+    variable = found(await run(request, "VariableAggregate", variables), "Variable")
+    aggregate = variable["aggregate"]
+    if aggregate is None:
+        raise APIError(404, "Course run not found.")
+    return JSONResponse({**aggregate, "type": variable["type"].lower()})
+
+
+# --- courses ---
+
+
+async def list_courses(request: Request) -> Response:
+    variables = {"active": p.query_bool(request, "active"), **p.page(request)}
+    return JSONResponse((await run(request, "ListCourses", variables))["result"])
+
+
+async def get_course(request: Request) -> Response:
+    course_id = p.path_uuid(request, "course_id")
+    return JSONResponse(found(await run(request, "GetCourse", {"id": str(course_id)}), "Course"))
+
+
+async def get_course_by_external_id(request: Request) -> Response:
+    external_id = request.path_params["external_id"]
+    if len(external_id) > 200:
+        raise p.bad("externalId is longer than 200 characters")
+    data = await run(request, "GetCourseByExternalId", {"externalId": external_id})
+    return JSONResponse(found(data, "Course"))
+
+
+async def list_course_variables(request: Request) -> Response:
+    course_id = p.path_uuid(request, "course_id")
+    variables = {"id": str(course_id), "active": p.query_bool(request, "active"), **p.page(request)}
+    data = await run(request, "ListCourseVariables", variables)
+    found(data, "Course", key="course")
+    return JSONResponse(_variable_page(data["result"]))
+
+
+async def course_stats(request: Request) -> Response:
+    course_id = p.path_uuid(request, "course_id")
+    course = found(await run(request, "CourseStats", {"id": str(course_id)}), "Course")
+    return JSONResponse({"course_id": course["id"], **course["stats"]})
+
+
+# --- learners ---
+
+
+async def list_learners(request: Request) -> Response:
+    variables = {"search": p.query_text(request, "search"), **p.page(request)}
+    return JSONResponse((await run(request, "ListLearners", variables))["result"])
+
+
+async def get_learner(request: Request) -> Response:
+    learner_id = p.path_uuid(request, "learner_id")
+    return JSONResponse(found(await run(request, "GetLearner", {"id": str(learner_id)}), "Learner"))
+
+
+async def get_learner_by_email(request: Request) -> Response:
+    email = request.path_params["email"].strip()
+    if not email or len(email) > 320:
+        raise p.bad("email must be 1 to 320 characters")
+    return JSONResponse(found(await run(request, "GetLearnerByEmail", {"email": email}), "Learner"))
+
+
+async def learner_courses(request: Request) -> Response:
+    learner_id = p.path_uuid(request, "learner_id")
+    page = p.page(request)
+    learner = found(await run(request, "LearnerCourses", {"id": str(learner_id)}), "Learner")
+    items = [
+        {**e["course"], "course_run_id": e["course_run_id"], "enrolled_at": e["enrolled_at"]}
+        for e in learner["enrollments"]
+        if e["course"] is not None
+    ]
+    return JSONResponse(sliced(items, page["limit"], page["offset"]))
+
+
+async def learner_variables(request: Request) -> Response:
+    learner_id = p.path_uuid(request, "learner_id")
+    course_id = p.query_uuid(request, "course_id")
+    page = p.page(request)
+    variables = {"id": str(learner_id), "courseId": str(course_id) if course_id else None}
+    learner = found(await run(request, "LearnerVariables", variables), "Learner")
+    if learner["variables"] is None:
+        raise APIError(404, "Course not found.")
+    items = [_variable(v) for v in learner["variables"]]
+    return JSONResponse(sliced(items, page["limit"], page["offset"]))

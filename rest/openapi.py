@@ -1,0 +1,213 @@
+"""The OpenAPI 3 description of the REST API, built from the endpoint table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest.endpoints import ENDPOINTS, Endpoint
+
+STR = {"type": "string"}
+UUID = {"type": "string", "format": "uuid"}
+NUUID = {"type": "string", "format": "uuid", "nullable": True}
+TIME = {"type": "string", "format": "date-time"}
+NTIME = {"type": "string", "format": "date-time", "nullable": True}
+NSTR = {"type": "string", "nullable": True}
+ANY: dict[str, Any] = {"description": "Any JSON value"}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": required or list(props)}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list(item: str) -> dict[str, Any]:
+    return _obj({"data": {"type": "array", "items": _ref(item)}, "pagination": _ref("Pagination")})
+
+
+COURSE = {
+    "id": UUID,
+    "external_id": NSTR,
+    "name": STR,
+    "description": NSTR,
+    "active": {"type": "boolean"},
+    "created_at": TIME,
+    "updated_at": TIME,
+}
+VARIABLE_TYPE = {"type": "string", "enum": ["text", "number", "boolean", "json"]}
+API_KEY = {
+    "id": UUID,
+    "name": STR,
+    "prefix": STR,
+    "created_at": TIME,
+    "expires_at": NTIME,
+    "revoked_at": NTIME,
+    "last_used_at": NTIME,
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": STR, "message": STR}),
+    "Pagination": _obj({"limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}),
+    "Course": _obj(COURSE),
+    "CourseList": _list("Course"),
+    "CourseStats": _obj(
+        {
+            "course_id": UUID,
+            "enrolled_learners": {"type": "integer"},
+            "learners_with_values": {"type": "integer"},
+            "variables": {"type": "integer"},
+            "active_variables": {"type": "integer"},
+            "values_recorded": {"type": "integer"},
+            "last_activity_at": NTIME,
+        }
+    ),
+    "Learner": _obj({"id": UUID, "email": STR, "name": NSTR, "external_id": NSTR, "created_at": TIME}),
+    "LearnerList": _list("Learner"),
+    "LearnerCourse": _obj({**COURSE, "course_run_id": NUUID, "enrolled_at": TIME}),
+    "LearnerCourseList": _list("LearnerCourse"),
+    "LearnerVariable": _obj(
+        {
+            "variable_id": UUID,
+            "name": STR,
+            "course_id": NUUID,
+            "type": VARIABLE_TYPE,
+            "course_run_id": NUUID,
+            "value": ANY,
+            "recorded_at": TIME,
+            "value_id": UUID,
+        }
+    ),
+    "LearnerVariableList": _list("LearnerVariable"),
+    "Variable": _obj(
+        {
+            "id": UUID,
+            "course_id": NUUID,
+            "name": STR,
+            "description": NSTR,
+            "type": VARIABLE_TYPE,
+            "active": {"type": "boolean"},
+            "default_value": ANY,
+            "created_at": TIME,
+            "updated_at": TIME,
+        }
+    ),
+    "VariableList": _list("Variable"),
+    "VariableValue": _obj(
+        {"id": UUID, "variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY, "recorded_at": TIME}
+    ),
+    "VariableValueList": _list("VariableValue"),
+    "SetVariable": _obj(
+        {"variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY},
+        ["variable_id", "learner_id", "value"],
+    ),
+    "Aggregate": _obj(
+        {
+            "variable_id": UUID,
+            "type": VARIABLE_TYPE,
+            "course_run_id": NUUID,
+            "values_recorded": {"type": "integer"},
+            "learners_with_value": {"type": "integer"},
+            "first_recorded_at": NTIME,
+            "last_recorded_at": NTIME,
+            "numeric": {
+                "nullable": True,
+                **_obj(
+                    {
+                        "count": {"type": "integer"},
+                        "min": {"type": "number"},
+                        "max": {"type": "number"},
+                        "mean": {"type": "number"},
+                        "sum": {"type": "number"},
+                        "stddev": {"type": "number"},
+                        "median": {"type": "number"},
+                        "percentiles": _obj({k: {"type": "number"} for k in ("p25", "p50", "p75", "p90")}),
+                    }
+                ),
+            },
+            "distribution": {
+                "nullable": True,
+                "type": "array",
+                "items": _obj({"value": ANY, "count": {"type": "integer"}}),
+            },
+        }
+    ),
+    "ApiKey": _obj(API_KEY),
+    "ApiKeyCreated": _obj({**API_KEY, "key": {"type": "string", "description": "The secret, shown only once"}}),
+    "ApiKeyList": _list("ApiKey"),
+    "ApiKeyCreate": _obj({"name": STR, "expires_at": NTIME}, ["name"]),
+}
+
+ERROR_TEXT = {
+    400: "Invalid request parameters",
+    401: "Invalid or missing API key",
+    403: "Not allowed for this credential",
+    404: "Resource not found",
+    409: "Conflict",
+    413: "Request body too large",
+    429: "Rate limit exceeded",
+}
+KEY_AUTH = [{"BearerApiKey": []}, {"HeaderApiKey": []}, {"QueryApiKey": []}, {"UserToken": []}]
+USER_AUTH = [{"UserToken": []}]
+
+
+def _operation(e: Endpoint) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": e.summary,
+        "tags": [e.tag],
+        "operationId": e.handler.__name__,
+        "security": USER_AUTH if e.user_only else KEY_AUTH,
+        "parameters": [
+            {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema, "description": p.description}
+            for p in e.params
+        ],
+        "responses": {
+            str(e.status): {
+                "description": "OK" if e.status == 200 else "Created",
+                "content": {"application/json": {"schema": _ref(e.response)}},
+            },
+            **{
+                str(code): {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}
+                for code in e.errors
+            },
+        },
+    }
+    if e.body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(e.body)}}}
+    return op
+
+
+def spec() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for e in ENDPOINTS:
+        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "CoursePipeline API",
+            "version": "1.0.0",
+            "description": "Course variables and per-learner values. Errors are always "
+            '`{"error": "<code>", "message": "<text>"}`. Limits: 100 requests/minute and 5,000/day per key.',
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "BearerApiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Bearer YOUR_API_KEY",
+                },
+                "HeaderApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "QueryApiKey": {"type": "apiKey", "in": "query", "name": "apiKey"},
+                "UserToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Supabase user access token (manages API keys)",
+                },
+            },
+        },
+    }

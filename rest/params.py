@@ -1,0 +1,120 @@
+"""Reading and checking path, query and body parameters; anything malformed is a 400 with the error body."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from app.errors import APIError
+from schema.scalars import parse_time
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def bad(message: str) -> APIError:
+    return APIError(400, message, code="invalid_parameter")
+
+
+def as_uuid(value: Any, name: str) -> uuid.UUID:
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise bad(f"{name} must be a UUID")
+
+
+def path_uuid(request: Request, name: str) -> uuid.UUID:
+    return as_uuid(request.path_params[name], name)
+
+
+def query_uuid(request: Request, name: str) -> uuid.UUID | None:
+    value = request.query_params.get(name)
+    return None if value in (None, "") else as_uuid(value, name)
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad(f"{name} must be a whole number") from None
+    if value < low or (high is not None and value > high):
+        raise bad(f"{name} must be between {low} and {high}" if high is not None else f"{name} must be {low} or more")
+    return value
+
+
+def page(request: Request) -> dict[str, int]:
+    return {
+        "limit": query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        "offset": query_int(request, "offset", 0, 0),
+    }
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    lowered = raw.lower()
+    if lowered not in ("true", "false"):
+        raise bad(f"{name} must be true or false")
+    return lowered == "true"
+
+
+def query_text(request: Request, name: str, max_length: int = 200) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > max_length:
+        raise bad(f"{name} is longer than {max_length} characters")
+    return raw.strip()
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        raise APIError(400, "The request needs a JSON body.", code="invalid_json")
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise APIError(400, "The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise APIError(400, "The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def body_text(data: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise bad(f"{name} is required and must be a non-empty string")
+    return value
+
+
+def body_uuid(data: dict[str, Any], name: str, *, required: bool = True) -> uuid.UUID | None:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise bad(f"{name} is required")
+        return None
+    return as_uuid(value, name)
+
+
+def body_time(data: dict[str, Any], name: str) -> datetime | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad(f"{name} must be an ISO 8601 time, e.g. 2026-12-31T23:59:59Z")
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise bad(f"{name} must be an ISO 8601 time with a zone, e.g. 2026-12-31T23:59:59Z") from None

@@ -1,0 +1,46 @@
+"""The typed GraphQL context, built once per request by the same builder for `/graphql` and the REST facade."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
+from db.engine import Database
+from schema.loaders import Loaders, make_loaders
+
+if TYPE_CHECKING:
+    from app.services import Services
+
+
+@dataclass
+class Context:
+    principal: Principal
+    services: Services
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = make_loaders(self.services.db, self.principal.org_id)
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def org_id(self) -> uuid.UUID:
+        """The caller's organization; the permission layer guarantees one before a data resolver runs."""
+        assert self.principal.org_id is not None
+        return self.principal.org_id
+
+    @property
+    def user(self) -> UserPrincipal | None:
+        return self.principal if isinstance(self.principal, UserPrincipal) else None
+
+    @property
+    def key(self) -> ApiKeyPrincipal | None:
+        return self.principal if isinstance(self.principal, ApiKeyPrincipal) else None
+
+
+def build_context(principal: Principal, services: Services) -> Context:
+    return Context(principal=principal, services=services)

@@ -1,0 +1,391 @@
+"""Root mutations. Each returns its object or a typed error from `schema.errors`; an error means nothing changed."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.exc import IntegrityError
+from strawberry.scalars import JSON
+
+from app.auth import keys
+from db import models
+from db.queries import api_keys, courses, learners, organizations, values, variables
+from db.types import utcnow
+from schema.errors import ConflictError, InvalidInputError, NotFoundError
+from schema.permissions import DATA, KEY_ADMIN, SignedInUser
+from schema.types import (
+    ApiKey,
+    ApiKeyCreated,
+    Course,
+    CourseRun,
+    CtxInfo,
+    Enrollment,
+    Learner,
+    Organization,
+    Variable,
+    VariableType,
+    VariableValue,
+)
+from schema.validation import ValueRejected, coerce_value, validated
+
+Errors = NotFoundError | InvalidInputError | ConflictError
+CoursePayload = Annotated[Course | Errors, strawberry.union("CoursePayload")]
+CourseRunPayload = Annotated[CourseRun | Errors, strawberry.union("CourseRunPayload")]
+LearnerPayload = Annotated[Learner | Errors, strawberry.union("LearnerPayload")]
+EnrollmentPayload = Annotated[Enrollment | Errors, strawberry.union("EnrollmentPayload")]
+VariablePayload = Annotated[Variable | Errors, strawberry.union("VariablePayload")]
+VariableValuePayload = Annotated[VariableValue | Errors, strawberry.union("VariableValuePayload")]
+ApiKeyCreatedPayload = Annotated[ApiKeyCreated | Errors, strawberry.union("ApiKeyCreatedPayload")]
+ApiKeyPayload = Annotated[ApiKey | Errors, strawberry.union("ApiKeyPayload")]
+OrganizationPayload = Annotated[Organization | Errors, strawberry.union("OrganizationPayload")]
+
+
+def _given(obj: Any) -> dict[str, Any]:
+    """The fields of an input that the caller actually sent (so an update can tell null from absent)."""
+    return {k: v for k, v in vars(obj).items() if v is not strawberry.UNSET}
+
+
+def _not_found(what: str, field: str | None = None) -> NotFoundError:
+    return NotFoundError(message=f"{what} not found", field=field)
+
+
+@strawberry.input
+class CourseInput:
+    name: str
+    external_id: str | None = None
+    description: str | None = None
+    active: bool = True
+
+
+@strawberry.input
+class CourseUpdateInput:
+    name: str | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CourseRunInput:
+    course_id: uuid.UUID
+    name: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+@strawberry.input
+class LearnerInput:
+    email: str
+    name: str | None = None
+    external_id: str | None = None
+
+
+@strawberry.input
+class LearnerUpdateInput:
+    email: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class EnrollmentInput:
+    learner_id: uuid.UUID
+    course_id: uuid.UUID
+    course_run_id: uuid.UUID | None = None
+
+
+@strawberry.input
+class VariableInput:
+    name: str
+    type: VariableType  # type: ignore[valid-type]
+    course_id: uuid.UUID | None = None
+    description: str | None = None
+    active: bool = True
+    default_value: JSON | None = None
+
+
+@strawberry.input
+class VariableUpdateInput:
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+    default_value: JSON | None = strawberry.UNSET
+
+
+@strawberry.input
+class SetVariableInput:
+    variable_id: uuid.UUID
+    learner_id: uuid.UUID
+    value: JSON
+    course_run_id: uuid.UUID | None = None
+
+
+@strawberry.input
+class ApiKeyInput:
+    name: str
+    expires_at: datetime | None = None
+
+
+def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, InvalidInputError | None]:
+    if default is None:
+        return None, None
+    try:
+        return coerce_value(kind, default)[0], None
+    except ValueRejected as exc:
+        return None, InvalidInputError(message=f"defaultValue: {exc}", field="defaultValue")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[SignedInUser])
+    async def create_organization(self, info: CtxInfo, name: str) -> OrganizationPayload:
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            return InvalidInputError(message="name must be 1 to 200 characters", field="name")
+        user = info.context.user
+        assert user is not None
+        async with info.context.db.write() as conn:
+            row = await organizations.create_organization(
+                conn, name, owner_user_id=user.user_id, owner_email=user.email or ""
+            )
+        return Organization.from_row(row, models.Role.OWNER.value)
+
+    # --- courses ---
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def create_course(self, info: CtxInfo, input: CourseInput) -> CoursePayload:
+        data = validated(models.CourseCreate, _given(input))
+        if isinstance(data, InvalidInputError):
+            return data
+        org = info.context.org_id
+        try:
+            async with info.context.db.write() as conn:
+                if data.external_id and await courses.external_id_taken(conn, org, data.external_id):
+                    return ConflictError(message="a course with this externalId exists", field="externalId")
+                row = await courses.insert_course(conn, org, data.model_dump())
+        except IntegrityError:
+            return ConflictError(message="a course with this externalId exists", field="externalId")
+        return Course.from_row(row)
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def update_course(self, info: CtxInfo, id: uuid.UUID, input: CourseUpdateInput) -> CoursePayload:
+        given = _given(input)
+        for required in ("name", "active"):
+            if given.get(required, ...) is None:
+                return InvalidInputError(message=f"{required} cannot be null", field=required)
+        data = validated(models.CourseUpdate, given)
+        if isinstance(data, InvalidInputError):
+            return data
+        org = info.context.org_id
+        fields = data.model_dump(include=set(given))
+        try:
+            async with info.context.db.write() as conn:
+                if fields.get("external_id") and await courses.external_id_taken(
+                    conn, org, fields["external_id"], except_id=id
+                ):
+                    return ConflictError(message="a course with this externalId exists", field="externalId")
+                row = await courses.update_course(conn, org, id, fields)
+        except IntegrityError:
+            return ConflictError(message="a course with this externalId exists", field="externalId")
+        return Course.from_row(row) if row else _not_found("course", "id")
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def create_course_run(self, info: CtxInfo, input: CourseRunInput) -> CourseRunPayload:
+        data = validated(models.CourseRunCreate, _given(input))
+        if isinstance(data, InvalidInputError):
+            return data
+        if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
+            return InvalidInputError(message="endsAt is before startsAt", field="endsAt")
+        org = info.context.org_id
+        async with info.context.db.write() as conn:
+            if (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
+                return _not_found("course", "courseId")
+            row = await courses.insert_run(conn, org, data.model_dump())
+        return CourseRun.from_row(row)
+
+    # --- learners ---
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def create_learner(self, info: CtxInfo, input: LearnerInput) -> LearnerPayload:
+        data = validated(models.LearnerCreate, _given(input))
+        if isinstance(data, InvalidInputError):
+            return data
+        org = info.context.org_id
+        try:
+            async with info.context.db.write() as conn:
+                if await learners.email_taken(conn, org, data.email):
+                    return ConflictError(message="a learner with this email exists", field="email")
+                row = await learners.insert_learner(conn, org, data.model_dump())
+        except IntegrityError:
+            return ConflictError(message="a learner with this email exists", field="email")
+        return Learner.from_row(row)
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def update_learner(self, info: CtxInfo, id: uuid.UUID, input: LearnerUpdateInput) -> LearnerPayload:
+        given = _given(input)
+        if "email" in given and given["email"] is None:
+            return InvalidInputError(message="email cannot be null", field="email")
+        data = validated(models.LearnerUpdate, given)
+        if isinstance(data, InvalidInputError):
+            return data
+        org = info.context.org_id
+        fields = data.model_dump(include=set(given))
+        try:
+            async with info.context.db.write() as conn:
+                if "email" in fields and await learners.email_taken(conn, org, fields["email"], except_id=id):
+                    return ConflictError(message="a learner with this email exists", field="email")
+                row = await learners.update_learner(conn, org, id, fields)
+        except IntegrityError:
+            return ConflictError(message="a learner with this email exists", field="email")
+        return Learner.from_row(row) if row else _not_found("learner", "id")
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def enroll_learner(self, info: CtxInfo, input: EnrollmentInput) -> EnrollmentPayload:
+        org = info.context.org_id
+        async with info.context.db.write() as conn:
+            if (await learners.get_learners(conn, org, [input.learner_id]))[0] is None:
+                return _not_found("learner", "learnerId")
+            if (await courses.get_courses(conn, org, [input.course_id]))[0] is None:
+                return _not_found("course", "courseId")
+            if input.course_run_id is not None:
+                run = (await courses.get_runs(conn, org, [input.course_run_id]))[0]
+                if run is None:
+                    return _not_found("course run", "courseRunId")
+                if run["course_id"] != input.course_id:
+                    return InvalidInputError(message="the course run belongs to another course", field="courseRunId")
+            row = await learners.enroll(
+                conn, org, learner_id=input.learner_id, course_id=input.course_id, course_run_id=input.course_run_id
+            )
+        return Enrollment.from_row(row)
+
+    # --- variables ---
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def create_variable(self, info: CtxInfo, input: VariableInput) -> VariablePayload:
+        given = _given(input)
+        given["type"] = models.VariableType(input.type.value)
+        data = validated(models.VariableCreate, given)
+        if isinstance(data, InvalidInputError):
+            return data
+        default, problem = _check_default(data.type, data.default_value)
+        if problem:
+            return problem
+        org = info.context.org_id
+        fields = {**data.model_dump(), "type": data.type.value, "default_value": default}
+        conflict = ConflictError(message="this course already has a variable with this name", field="name")
+        try:
+            async with info.context.db.write() as conn:
+                if data.course_id and (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
+                    return _not_found("course", "courseId")
+                if await variables.name_taken(conn, org, data.course_id, data.name):
+                    return conflict
+                row = await variables.insert_variable(conn, org, fields)
+        except IntegrityError:
+            return conflict
+        return Variable.from_row(row)
+
+    @strawberry.mutation(permission_classes=DATA)
+    async def update_variable(self, info: CtxInfo, id: uuid.UUID, input: VariableUpdateInput) -> VariablePayload:
+        given = _given(input)
+        for required in ("name", "active"):
+            if given.get(required, ...) is None:
+                return InvalidInputError(message=f"{required} cannot be null", field=required)
+        data = validated(models.VariableUpdate, given)
+        if isinstance(data, InvalidInputError):
+            return data
+        fields = data.model_dump(include=set(given))
+        org = info.context.org_id
+        conflict = ConflictError(message="this course already has a variable with this name", field="name")
+        try:
+            async with info.context.db.write() as conn:
+                current = (await variables.get_variables(conn, org, [id]))[0]
+                if current is None:
+                    return _not_found("variable", "id")
+                if "default_value" in fields:
+                    kind = models.VariableType(current["type"])
+                    fields["default_value"], problem = _check_default(kind, fields["default_value"])
+                    if problem:
+                        return problem
+                if "name" in fields and await variables.name_taken(
+                    conn, org, current["course_id"], fields["name"], except_id=id
+                ):
+                    return conflict
+                row = await variables.update_variable(conn, org, id, fields)
+        except IntegrityError:
+            return conflict
+        assert row is not None
+        return Variable.from_row(row)
+
+    @strawberry.mutation(permission_classes=DATA, description="Records a value; 'number' takes numeric strings.")
+    async def set_variable(self, info: CtxInfo, input: SetVariableInput) -> VariableValuePayload:
+        ctx = info.context
+        org = ctx.org_id
+        async with ctx.db.write() as conn:
+            target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
+            if target is None:
+                return _not_found("variable", "variableId")
+            if not target.learner_exists:
+                return _not_found("learner", "learnerId")
+            if input.course_run_id is not None:
+                if target.run_course_id is None:
+                    return _not_found("course run", "courseRunId")
+                if target.course_id is not None and target.run_course_id != target.course_id:
+                    return InvalidInputError(
+                        message="the course run belongs to another course than the variable", field="courseRunId"
+                    )
+            if not target.active:
+                return InvalidInputError(message="the variable is inactive", field="variableId")
+            try:
+                stored, number = coerce_value(models.VariableType(target.type), input.value)
+            except ValueRejected as exc:
+                return InvalidInputError(message=f"value: {exc}", field="value")
+            new = values.NewValue(
+                variable_id=input.variable_id,
+                learner_id=input.learner_id,
+                course_run_id=input.course_run_id,
+                value=stored,
+                value_number=number,
+                recorded_by_key_id=ctx.key.key_id if ctx.key else None,
+                recorded_by_user=ctx.user.user_id if ctx.user else None,
+            )
+            row = await values.record_value(conn, org, new)
+            course_id = target.course_id or target.run_course_id
+            if course_id is not None:
+                await learners.enroll(
+                    conn, org, learner_id=input.learner_id, course_id=course_id, course_run_id=input.course_run_id
+                )
+        return VariableValue.from_row(row)
+
+    # --- API keys ---
+
+    @strawberry.mutation(permission_classes=KEY_ADMIN)
+    async def create_api_key(self, info: CtxInfo, input: ApiKeyInput) -> ApiKeyCreatedPayload:
+        name = input.name.strip()
+        if not 1 <= len(name) <= 200:
+            return InvalidInputError(message="name must be 1 to 200 characters", field="name")
+        if input.expires_at is not None and input.expires_at <= utcnow():
+            return InvalidInputError(message="expiresAt must be in the future", field="expiresAt")
+        new = keys.generate()
+        user = info.context.user
+        async with info.context.db.write() as conn:
+            row = await api_keys.insert_key(
+                conn,
+                info.context.org_id,
+                name=name,
+                prefix=new.prefix,
+                key_hash=new.hash,
+                created_by=user.user_id if user else None,
+                expires_at=input.expires_at,
+            )
+        public = ApiKey.from_row(row)
+        return ApiKeyCreated(**vars(public), key=new.secret)
+
+    @strawberry.mutation(permission_classes=KEY_ADMIN)
+    async def revoke_api_key(self, info: CtxInfo, id: uuid.UUID) -> ApiKeyPayload:
+        async with info.context.db.write() as conn:
+            row = await api_keys.revoke_key(conn, info.context.org_id, id)
+        if row is None:
+            return _not_found("API key", "id")
+        info.context.services.authenticator.forget_key(row["id"])
+        return ApiKey.from_row(row)

@@ -1,0 +1,130 @@
+"""Root query fields. Every one reads the caller's organization from the context; none can see another's rows."""
+
+import uuid
+
+import strawberry
+
+from db.queries import api_keys, courses, learners, organizations, values, variables
+from schema.permissions import DATA, KEY_ADMIN
+from schema.types import (
+    ApiKey,
+    Course,
+    CoursePage,
+    CourseRun,
+    CtxInfo,
+    Learner,
+    LearnerPage,
+    Organization,
+    Pagination,
+    Variable,
+    VariablePage,
+    VariableValue,
+    VariableValuePage,
+    check_page,
+)
+
+
+def _pagination(page: courses.Page) -> Pagination:
+    return Pagination(limit=page.limit, offset=page.offset, has_more=page.has_more)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=DATA)
+    async def courses(self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None) -> CoursePage:
+        check_page(limit, offset)
+        async with info.context.db.read() as conn:
+            page = await courses.list_courses(conn, info.context.org_id, limit=limit, offset=offset, active=active)
+        return CoursePage(data=[Course.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=DATA)
+    async def course(self, info: CtxInfo, id: uuid.UUID) -> Course | None:
+        row = await info.context.loaders.course.load(id)
+        return Course.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def course_by_external_id(self, info: CtxInfo, external_id: str) -> Course | None:
+        async with info.context.db.read() as conn:
+            row = await courses.get_course_by_external_id(conn, info.context.org_id, external_id)
+        return Course.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def course_run(self, info: CtxInfo, id: uuid.UUID) -> CourseRun | None:
+        row = await info.context.loaders.course_run.load(id)
+        return CourseRun.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA, description="Learners; `search` matches name or email, any case.")
+    async def learners(
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, search: str | None = None
+    ) -> LearnerPage:
+        check_page(limit, offset)
+        async with info.context.db.read() as conn:
+            page = await learners.list_learners(conn, info.context.org_id, limit=limit, offset=offset, search=search)
+        return LearnerPage(data=[Learner.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=DATA)
+    async def learner(self, info: CtxInfo, id: uuid.UUID) -> Learner | None:
+        row = await info.context.loaders.learner.load(id)
+        return Learner.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def learner_by_email(self, info: CtxInfo, email: str) -> Learner | None:
+        async with info.context.db.read() as conn:
+            row = await learners.get_learner_by_email(conn, info.context.org_id, email)
+        return Learner.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def variables(
+        self,
+        info: CtxInfo,
+        course_id: uuid.UUID | None = None,
+        active: bool | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> VariablePage:
+        check_page(limit, offset)
+        async with info.context.db.read() as conn:
+            page = await variables.list_variables(
+                conn, info.context.org_id, limit=limit, offset=offset, course_id=course_id, active=active
+            )
+        return VariablePage(data=[Variable.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=DATA)
+    async def variable(self, info: CtxInfo, id: uuid.UUID) -> Variable | None:
+        row = await info.context.loaders.variable.load(id)
+        return Variable.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA, description="Recorded values, newest first; null if no such variable.")
+    async def variable_values(
+        self,
+        info: CtxInfo,
+        variable_id: uuid.UUID,
+        learner_id: uuid.UUID | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> VariableValuePage | None:
+        check_page(limit, offset)
+        if await info.context.loaders.variable.load(variable_id) is None:
+            return None
+        async with info.context.db.read() as conn:
+            page = await values.list_values(
+                conn, info.context.org_id, variable_id, limit=limit, offset=offset, learner_id=learner_id
+            )
+        return VariableValuePage(data=[VariableValue.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=KEY_ADMIN)
+    async def api_keys(self, info: CtxInfo) -> list[ApiKey]:
+        async with info.context.db.read() as conn:
+            rows = await api_keys.list_keys(conn, info.context.org_id)
+        return [ApiKey.from_row(r) for r in rows]
+
+    @strawberry.field(description="The organizations the signed-in user belongs to; an API key sees its own.")
+    async def organizations(self, info: CtxInfo) -> list[Organization]:
+        principal = info.context.principal
+        async with info.context.db.read() as conn:
+            if info.context.user is not None:
+                mine = await organizations.memberships(conn, info.context.user.user_id)
+                rows = await organizations.get_organizations(conn, [m["org_id"] for m in mine])
+                return [Organization.from_row(r, m["role"]) for r, m in zip(rows, mine, strict=True) if r]
+            rows = await organizations.get_organizations(conn, [principal.org_id] if principal.org_id else [])
+        return [Organization.from_row(r) for r in rows if r]

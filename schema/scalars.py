@@ -1,0 +1,25 @@
+"""Scalars: times as ISO 8601 in UTC with a `Z`, as the REST contract shows them."""
+
+from datetime import UTC, datetime
+
+import strawberry
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a time needs a zone, e.g. 2026-11-26T17:00:00Z")
+    return parsed.astimezone(UTC)
+
+
+DateTime = strawberry.scalar(
+    datetime,
+    name="DateTime",
+    description="An ISO 8601 time; answered in UTC, e.g. 2026-11-26T17:00:00Z.",
+    serialize=format_time,
+    parse_value=parse_time,
+)

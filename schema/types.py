@@ -1,0 +1,417 @@
+"""GraphQL object types. Each is built from a database row; nested fields go through the request's DataLoaders."""
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy.engine import RowMapping
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from db import models
+from db.queries.stats import PERCENTILES, Aggregate, CourseStats
+from db.types import utcnow
+from schema.context import Context
+from schema.errors import BadInput
+
+CtxInfo = Info[Context, None]
+MAX_LIMIT = 1000
+
+VariableType = strawberry.enum(
+    enum.Enum("VariableType", {t.name: t.value for t in models.VariableType}),
+    description="What a variable holds; REST shows these in lower case.",
+)
+
+
+def variable_type(value: str) -> Any:
+    return VariableType(value)
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise BadInput("offset must be 0 or more")
+
+
+@strawberry.type
+class Pagination:
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@strawberry.type
+class Organization:
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    role: str | None = None
+
+    @classmethod
+    def from_row(cls, row: RowMapping, role: str | None = None) -> "Organization":
+        return cls(id=row["id"], name=row["name"], created_at=row["created_at"], role=role)
+
+
+@strawberry.type
+class CourseRun:
+    id: uuid.UUID
+    course_id: uuid.UUID
+    name: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "CourseRun":
+        return cls(
+            id=row["id"],
+            course_id=row["course_id"],
+            name=row["name"],
+            starts_at=row["starts_at"],
+            ends_at=row["ends_at"],
+            created_at=row["created_at"],
+        )
+
+
+@strawberry.type
+class CourseStatistics:
+    enrolled_learners: int
+    learners_with_values: int
+    variables: int
+    active_variables: int
+    values_recorded: int
+    last_activity_at: datetime | None
+
+    @classmethod
+    def from_stats(cls, s: CourseStats) -> "CourseStatistics":
+        return cls(**vars(s))
+
+
+@strawberry.type
+class Course:
+    id: uuid.UUID
+    external_id: str | None
+    name: str
+    description: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "Course":
+        return cls(
+            id=row["id"],
+            external_id=row["external_id"],
+            name=row["name"],
+            description=row["description"],
+            active=row["active"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    @strawberry.field
+    async def variables(self, info: CtxInfo) -> list["Variable"]:
+        return [Variable.from_row(r) for r in await info.context.loaders.variables_by_course.load(self.id)]
+
+    @strawberry.field
+    async def runs(self, info: CtxInfo) -> list[CourseRun]:
+        return [CourseRun.from_row(r) for r in await info.context.loaders.runs_by_course.load(self.id)]
+
+    @strawberry.field
+    async def stats(self, info: CtxInfo) -> CourseStatistics:
+        return CourseStatistics.from_stats(await info.context.loaders.course_stats.load(self.id))
+
+
+@strawberry.type
+class Percentiles:
+    p25: float
+    p50: float
+    p75: float
+    p90: float
+
+
+@strawberry.type
+class NumericStats:
+    count: int
+    min: float
+    max: float
+    mean: float
+    sum: float
+    stddev: float
+    median: float
+    percentiles: Percentiles
+
+
+@strawberry.type
+class DistributionEntry:
+    value: JSON
+    count: int
+
+
+@strawberry.type
+class VariableAggregate:
+    variable_id: uuid.UUID
+    course_run_id: uuid.UUID | None
+    values_recorded: int
+    learners_with_value: int
+    first_recorded_at: datetime | None
+    last_recorded_at: datetime | None
+    numeric: NumericStats | None
+    distribution: list[DistributionEntry] | None
+
+    @classmethod
+    def build(cls, variable: "Variable", run_id: uuid.UUID | None, agg: Aggregate) -> "VariableAggregate":
+        numeric = None
+        distribution = None
+        if variable.type == VariableType.NUMBER:
+            if agg.count:
+                p = {q: agg.percentiles[q] for q in PERCENTILES}
+                numeric = NumericStats(
+                    count=agg.count,
+                    min=agg.min or 0.0,
+                    max=agg.max or 0.0,
+                    mean=agg.mean or 0.0,
+                    sum=agg.sum or 0.0,
+                    stddev=agg.stddev or 0.0,
+                    median=p[50],
+                    percentiles=Percentiles(p25=p[25], p50=p[50], p75=p[75], p90=p[90]),
+                )
+        else:
+            distribution = [DistributionEntry(value=v, count=n) for v, n in agg.distribution]
+        return cls(
+            variable_id=variable.id,
+            course_run_id=run_id,
+            values_recorded=agg.values_recorded,
+            learners_with_value=agg.learners_with_value,
+            first_recorded_at=agg.first_recorded_at,
+            last_recorded_at=agg.last_recorded_at,
+            numeric=numeric,
+            distribution=distribution,
+        )
+
+
+@strawberry.type
+class VariableValue:
+    id: uuid.UUID
+    variable_id: uuid.UUID
+    learner_id: uuid.UUID
+    course_run_id: uuid.UUID | None
+    value: JSON
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping | dict[str, Any]) -> "VariableValue":
+        return cls(
+            id=row["id"],
+            variable_id=row["variable_id"],
+            learner_id=row["learner_id"],
+            course_run_id=row["course_run_id"],
+            value=row["value"],
+            recorded_at=row["recorded_at"],
+        )
+
+    @strawberry.field
+    async def learner(self, info: CtxInfo) -> Annotated["Learner", strawberry.lazy("schema.types")] | None:
+        row = await info.context.loaders.learner.load(self.learner_id)
+        return Learner.from_row(row) if row else None
+
+
+@strawberry.type
+class Variable:
+    id: uuid.UUID
+    course_id: uuid.UUID | None
+    name: str
+    description: str | None
+    type: VariableType  # type: ignore[valid-type]
+    active: bool
+    default_value: JSON | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "Variable":
+        return cls(
+            id=row["id"],
+            course_id=row["course_id"],
+            name=row["name"],
+            description=row["description"],
+            type=variable_type(row["type"]),
+            active=row["active"],
+            default_value=row["default_value"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    @strawberry.field
+    async def course(self, info: CtxInfo) -> Course | None:
+        if self.course_id is None:
+            return None
+        row = await info.context.loaders.course.load(self.course_id)
+        return Course.from_row(row) if row else None
+
+    @strawberry.field(description="The newest recorded values, newest first.")
+    async def values(self, info: CtxInfo, limit: int = 100) -> list[VariableValue]:
+        check_page(limit, 0)
+        rows = await info.context.loaders.latest_values.load((self.id, limit))
+        return [VariableValue.from_row(r) for r in rows]
+
+    @strawberry.field(description="Aggregates over current values; null if `courseRunId` names no run of yours.")
+    async def aggregate(self, info: CtxInfo, course_run_id: uuid.UUID | None = None) -> VariableAggregate | None:
+        if course_run_id is not None and await info.context.loaders.course_run.load(course_run_id) is None:
+            return None
+        agg = await info.context.loaders.aggregate.load((self.id, course_run_id))
+        return VariableAggregate.build(self, course_run_id, agg)
+
+
+@strawberry.type(description="A learner's current value of one variable (in one course run, if any).")
+class LearnerVariable:
+    value_id: uuid.UUID
+    variable_id: uuid.UUID
+    name: str
+    course_id: uuid.UUID | None
+    type: VariableType  # type: ignore[valid-type]
+    course_run_id: uuid.UUID | None
+    value: JSON
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "LearnerVariable":
+        return cls(
+            value_id=row["id"],
+            variable_id=row["variable_id"],
+            name=row["variable_name"],
+            course_id=row["course_id"],
+            type=variable_type(row["type"]),
+            course_run_id=row["course_run_id"],
+            value=row["value"],
+            recorded_at=row["recorded_at"],
+        )
+
+    @strawberry.field
+    async def variable(self, info: CtxInfo) -> Variable | None:
+        row = await info.context.loaders.variable.load(self.variable_id)
+        return Variable.from_row(row) if row else None
+
+
+@strawberry.type
+class Enrollment:
+    id: uuid.UUID
+    learner_id: uuid.UUID
+    course_id: uuid.UUID
+    course_run_id: uuid.UUID | None
+    enrolled_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "Enrollment":
+        return cls(
+            id=row["id"],
+            learner_id=row["learner_id"],
+            course_id=row["course_id"],
+            course_run_id=row["course_run_id"],
+            enrolled_at=row["enrolled_at"],
+        )
+
+    @strawberry.field
+    async def course(self, info: CtxInfo) -> Course | None:
+        row = await info.context.loaders.course.load(self.course_id)
+        return Course.from_row(row) if row else None
+
+
+@strawberry.type
+class Learner:
+    id: uuid.UUID
+    email: str
+    name: str | None
+    external_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "Learner":
+        return cls(
+            id=row["id"],
+            email=row["email"],
+            name=row["name"],
+            external_id=row["external_id"],
+            created_at=row["created_at"],
+        )
+
+    @strawberry.field
+    async def enrollments(self, info: CtxInfo) -> list[Enrollment]:
+        return [Enrollment.from_row(r) for r in await info.context.loaders.enrollments_by_learner.load(self.id)]
+
+    @strawberry.field(description="Courses the learner is enrolled in (once per course, whatever the runs).")
+    async def courses(self, info: CtxInfo) -> list[Course]:
+        rows = await info.context.loaders.enrollments_by_learner.load(self.id)
+        course_ids = list(dict.fromkeys(r["course_id"] for r in rows))
+        found = await info.context.loaders.course.load_many(course_ids)
+        return [Course.from_row(r) for r in found if r]
+
+    @strawberry.field(description="Current values, optionally of one course's variables; null if no such course.")
+    async def variables(self, info: CtxInfo, course_id: uuid.UUID | None = None) -> list[LearnerVariable] | None:
+        if course_id is not None and await info.context.loaders.course.load(course_id) is None:
+            return None
+        rows = await info.context.loaders.current_by_learner.load((self.id, course_id))
+        return [LearnerVariable.from_row(r) for r in rows]
+
+
+@strawberry.type
+class ApiKey:
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> "ApiKey":
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            prefix=row["prefix"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            revoked_at=row["revoked_at"],
+            last_used_at=row["last_used_at"],
+        )
+
+    @strawberry.field
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at and self.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+
+@strawberry.type(description="A new API key. `key` is the secret, shown this once and never again.")
+class ApiKeyCreated(ApiKey):
+    key: str
+
+
+@strawberry.type
+class CoursePage:
+    data: list[Course]
+    pagination: Pagination
+
+
+@strawberry.type
+class LearnerPage:
+    data: list[Learner]
+    pagination: Pagination
+
+
+@strawberry.type
+class VariablePage:
+    data: list[Variable]
+    pagination: Pagination
+
+
+@strawberry.type
+class VariableValuePage:
+    data: list[VariableValue]
+    pagination: Pagination

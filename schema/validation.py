@@ -1,0 +1,62 @@
+"""Rules for inputs: values that must fit their variable's type, and SQLModel `Create`/`Update` validation."""
+
+import math
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from db.models import VariableType
+from schema.errors import InvalidInputError
+
+M = TypeVar("M", bound=BaseModel)
+MAX_TEXT = 10_000
+
+
+class ValueRejected(ValueError):
+    pass
+
+
+def coerce_value(kind: VariableType, raw: Any) -> tuple[Any, float | None]:
+    """The value to store and, for numbers, its numeric form. Raises ValueRejected with a reason."""
+    if raw is None:
+        raise ValueRejected("value is required")
+    if kind is VariableType.NUMBER:
+        if isinstance(raw, bool):
+            raise ValueRejected("a number variable takes a number, not true/false")
+        number: float
+        if isinstance(raw, int | float):
+            number = float(raw)
+            stored: Any = raw
+        elif isinstance(raw, str):
+            try:
+                number = float(raw.strip())
+            except ValueError:
+                raise ValueRejected(f"{raw[:50]!r} is not a number") from None
+            stored = int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+        else:
+            raise ValueRejected("a number variable takes a number or a numeric string")
+        if not math.isfinite(number):
+            raise ValueRejected("a number must be finite")
+        return stored, number
+    if kind is VariableType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw, None
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true", None
+        raise ValueRejected("a boolean variable takes true or false")
+    if kind is VariableType.TEXT:
+        if not isinstance(raw, str):
+            raise ValueRejected("a text variable takes a string")
+        if len(raw) > MAX_TEXT:
+            raise ValueRejected(f"text longer than {MAX_TEXT} characters")
+        return raw, None
+    return raw, None
+
+
+def validated(model: type[M], data: dict[str, Any]) -> M | InvalidInputError:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        return InvalidInputError(message=f"{field}: {first['msg']}" if field else first["msg"], field=field)
