@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.requests import Request
 
 from app.auth.principal import SCOPE_KEY
@@ -32,7 +33,7 @@ async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[st
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))
         if status is not None:
             raise APIError(status, error.message)
-        if error.original_error is None:
+        if error.original_error is None or isinstance(error.original_error, GraphQLError):
             # Variables that failed the schema's own coercion (the REST checks should have caught them).
             raise APIError(400, error.message, code="invalid_parameter")
         log.error("%s failed", name, exc_info=error.original_error)

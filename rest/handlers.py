@@ -84,7 +84,7 @@ async def list_variable_values(request: Request) -> Response:
 
 async def set_variable(request: Request) -> Response:
     body = await p.json_object(request)
-    if "value" not in body:
+    if body.get("value") is None:
         raise p.bad("value is required")
     run_id = p.body_uuid(body, "course_run_id", required=False)
     variables = {

@@ -6,6 +6,7 @@ from datetime import datetime
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import ERROR_TYPES
@@ -21,7 +22,12 @@ class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Logs only what is our fault: bad documents and permission refusals are the caller's business."""
         for error in errors:
-            if error.original_error is not None and not (error.extensions or {}).get("code"):
+            original = error.original_error
+            if (
+                original is not None
+                and not isinstance(original, GraphQLError)
+                and not (error.extensions or {}).get("code")
+            ):
                 log.error("GraphQL resolver failed", exc_info=error.original_error)
 
 
@@ -30,9 +36,10 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=ERROR_TYPES,
-        scalar_overrides={datetime: DateTime},
-        # The REST facade sends the same few documents over and over: parse and validate each once.
-        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        # The REST facade sends the same few documents over and over: parse and validate each once
+        # (the caches live at module level, shared by every request's fresh extension instance).
+        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
     )
 
 

@@ -17,7 +17,6 @@ def parse_time(value: str) -> datetime:
 
 
 DateTime = strawberry.scalar(
-    datetime,
     name="DateTime",
     description="An ISO 8601 time; answered in UTC, e.g. 2026-11-26T17:00:00Z.",
     serialize=format_time,

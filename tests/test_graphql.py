@@ -1,0 +1,170 @@
+"""The GraphQL contract: every named query and mutation, typed errors, and DataLoader batching."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests import factories as f
+from tests.conftest import GQL
+
+
+async def test_course_lifecycle(gql: GQL):
+    course = await f.course(gql, "Python 101", externalId="PY-101", description="intro")
+    data = await gql(
+        """query($id: UUID!) { course(id: $id) { id name externalId description active createdAt updatedAt }
+                    courseByExternalId(externalId: "PY-101") { id } }""",
+        {"id": course["id"]},
+    )
+    assert data["course"]["name"] == "Python 101"
+    assert data["course"]["createdAt"].endswith("Z")
+    assert data["courseByExternalId"]["id"] == course["id"]
+
+    updated = await gql(
+        """mutation($id: UUID!) { updateCourse(id: $id, input: {name: "Python 102", active: false}) {
+             __typename ... on Course { name active externalId description } } }""",
+        {"id": course["id"]},
+    )
+    assert updated["updateCourse"] == {
+        "__typename": "Course", "name": "Python 102", "active": False, "externalId": "PY-101", "description": "intro"
+    }
+    listed = await gql("{ courses(active: false) { data { id } pagination { limit offset hasMore } } }")
+    assert [c["id"] for c in listed["courses"]["data"]] == [course["id"]]
+    assert listed["courses"]["pagination"] == {"limit": 100, "offset": 0, "hasMore": False}
+
+
+async def test_typed_errors_change_nothing(gql: GQL):
+    await f.course(gql, "A", externalId="X1")
+    dup = await gql(
+        """mutation { createCourse(input: {name: "B", externalId: "X1"}) {
+             __typename ... on UserError { code message field } } }"""
+    )
+    assert dup["createCourse"]["__typename"] == "ConflictError"
+    assert dup["createCourse"]["field"] == "externalId"
+    empty = await gql('mutation { createCourse(input: {name: ""}) { __typename ... on UserError { code field } } }')
+    assert empty["createCourse"] == {"__typename": "InvalidInputError", "code": "invalid_input", "field": "name"}
+    missing = await gql(
+        """mutation { updateCourse(id: "00000000-0000-0000-0000-000000000001", input: {name: "x"}) {
+             __typename } }"""
+    )
+    assert missing["updateCourse"]["__typename"] == "NotFoundError"
+    total = await gql("{ courses { data { name } } }")
+    assert [c["name"] for c in total["courses"]["data"]] == ["A"]
+
+
+async def test_learners_queries_and_email_uniqueness(gql: GQL):
+    ada = await f.learner(gql, "Ada@Example.com", "Ada Lovelace")
+    await f.learner(gql, "grace@example.com", "Grace Hopper")
+    dup = await gql('mutation { createLearner(input: {email: "ada@EXAMPLE.com"}) { __typename } }')
+    assert dup["createLearner"]["__typename"] == "ConflictError"
+    bad = await gql('mutation { createLearner(input: {email: "not-an-email"}) { __typename } }')
+    assert bad["createLearner"]["__typename"] == "InvalidInputError"
+    data = await gql(
+        """query($id: UUID!) { learner(id: $id) { email } learnerByEmail(email: "ADA@example.COM") { id }
+                    learners(search: "HOPPER") { data { name } } }""",
+        {"id": ada["id"]},
+    )
+    assert data["learner"]["email"] == "Ada@Example.com"
+    assert data["learnerByEmail"]["id"] == ada["id"]
+    assert [x["name"] for x in data["learners"]["data"]] == ["Grace Hopper"]
+    renamed = await gql(
+        """mutation($id: UUID!) { updateLearner(id: $id, input: {name: "Countess"}) {
+             ... on Learner { name email } } }""",
+        {"id": ada["id"]},
+    )
+    assert renamed["updateLearner"] == {"name": "Countess", "email": "Ada@Example.com"}
+
+
+async def test_runs_enrollments_and_learner_views(gql: GQL):
+    course = await f.course(gql)
+    run = await f.run(gql, course["id"])
+    learner = await f.learner(gql)
+    enrolled = await gql(
+        """mutation($l: UUID!, $c: UUID!, $r: UUID) {
+             enrollLearner(input: {learnerId: $l, courseId: $c, courseRunId: $r}) {
+               __typename ... on Enrollment { courseId courseRunId } } }""",
+        {"l": learner["id"], "c": course["id"], "r": run["id"]},
+    )
+    assert enrolled["enrollLearner"]["courseRunId"] == run["id"]
+    data = await gql(
+        """query($id: UUID!) { learner(id: $id) { courses { id } enrollments { courseRunId } } }""",
+        {"id": learner["id"]},
+    )
+    assert data["learner"]["courses"] == [{"id": course["id"]}]
+    other = await f.course(gql)
+    wrong_run = await gql(
+        """mutation($l: UUID!, $c: UUID!, $r: UUID) {
+             enrollLearner(input: {learnerId: $l, courseId: $c, courseRunId: $r}) { __typename } }""",
+        {"l": learner["id"], "c": other["id"], "r": run["id"]},
+    )
+    assert wrong_run["enrollLearner"]["__typename"] == "InvalidInputError"
+
+
+async def test_variables_create_update_and_conflicts(gql: GQL):
+    course = await f.course(gql)
+    var = await f.variable(gql, course["id"], "NUMBER", "score", defaultValue="5")
+    assert var["type"] == "NUMBER"
+    dup = await gql(
+        """mutation($c: UUID) { createVariable(input: {courseId: $c, name: "score", type: TEXT}) { __typename } }""",
+        {"c": course["id"]},
+    )
+    assert dup["createVariable"]["__typename"] == "ConflictError"
+    # The same name is fine organization-wide and in another course.
+    await f.variable(gql, None, "TEXT", "score")
+    bad_default = await gql(
+        """mutation { createVariable(input: {name: "flag", type: BOOLEAN, defaultValue: "maybe"}) {
+             __typename ... on UserError { field } } }"""
+    )
+    assert bad_default["createVariable"] == {"__typename": "InvalidInputError", "field": "defaultValue"}
+    updated = await gql(
+        """mutation($id: UUID!) { updateVariable(id: $id, input: {active: false, description: "d"}) {
+             ... on Variable { active description defaultValue } } }""",
+        {"id": var["id"]},
+    )
+    assert updated["updateVariable"] == {"active": False, "description": "d", "defaultValue": 5}
+    listed = await gql(
+        """query($c: UUID) { variables(courseId: $c, active: false) { data { id } } }""", {"c": course["id"]}
+    )
+    assert [v["id"] for v in listed["variables"]["data"]] == [var["id"]]
+
+
+async def test_bad_page_arguments_are_errors_not_crashes(gql: GQL):
+    body = await gql.raw("{ courses(limit: 0) { data { id } } }")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await gql.raw('{ course(id: "not-a-uuid") { id } }')
+    assert body["errors"]
+
+
+async def test_nested_query_statements_are_bounded_by_depth(gql: GQL, services):
+    """50 courses × 10 variables, each with values, runs, stats and an aggregate: a fixed number of statements."""
+    courses = []
+    for i in range(50):
+        course = await f.course(gql, f"C{i}")
+        await f.run(gql, course["id"])
+        courses.append(course)
+    learner = await f.learner(gql)
+    for course in courses:
+        for j in range(10):
+            var = await f.variable(gql, course["id"], "NUMBER", f"v{j}")
+            if j < 2:
+                assert (await f.set_value(gql, var["id"], learner["id"], j))["__typename"] == "VariableValue"
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        data = await gql(
+            """{ courses(limit: 50) { data { id runs { id } stats { valuesRecorded }
+                   variables { id values(limit: 5) { value learner { email } }
+                               aggregate { valuesRecorded numeric { mean percentiles { p90 } } } } } } }"""
+        )
+    finally:
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", count)
+    assert len(data["courses"]["data"]) == 50
+    assert sum(len(c["variables"]) for c in data["courses"]["data"]) == 500
+    first = next(c for c in data["courses"]["data"] if c["id"] == courses[0]["id"])
+    assert first["stats"]["valuesRecorded"] == 2
+    # courses, runs, stats (3), variables, values, learners, aggregate (up to 5): far below one per row.
+    assert len(statements) <= 16, statements
