@@ -33,10 +33,48 @@ COURSES = [
     ("UX-110", "UX Research Basics", "Interviews, surveys and usability tests."),
     ("AI-CHAT", "AI Tutor Onboarding", "The chatbot tutor that follows learners across courses."),
 ]
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Guido", "Barbara", "Ken", "Radia", "Donald", "Frances",
-         "Tim", "Katherine", "Dennis", "Hedy", "John", "Sophie", "Yukihiro", "Anita", "Bjarne"]
-LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "van Rossum", "Liskov", "Thompson", "Perlman",
-        "Knuth", "Allen", "Berners-Lee", "Johnson", "Ritchie", "Lamarr", "McCarthy", "Wilson", "Matsumoto"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Guido",
+    "Barbara",
+    "Ken",
+    "Radia",
+    "Donald",
+    "Frances",
+    "Tim",
+    "Katherine",
+    "Dennis",
+    "Hedy",
+    "John",
+    "Sophie",
+    "Yukihiro",
+    "Anita",
+    "Bjarne",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "van Rossum",
+    "Liskov",
+    "Thompson",
+    "Perlman",
+    "Knuth",
+    "Allen",
+    "Berners-Lee",
+    "Johnson",
+    "Ritchie",
+    "Lamarr",
+    "McCarthy",
+    "Wilson",
+    "Matsumoto",
+]
 LEVELS = ["beginner", "intermediate", "advanced", "expert"]
 
 
@@ -56,14 +94,31 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     for i, (external_id, name, description) in enumerate(COURSES):
         created = now - timedelta(days=110 - i * 5)
         course_id = uuid.uuid4()
-        course_rows.append({"id": course_id, "org_id": org_id, "external_id": external_id, "name": name,
-                            "description": description, "active": True, "created_at": created,
-                            "updated_at": created})
+        course_rows.append(
+            {
+                "id": course_id,
+                "org_id": org_id,
+                "external_id": external_id,
+                "name": name,
+                "description": description,
+                "active": True,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
         for r, season in enumerate(["Spring", "Autumn"]):
             starts = created + timedelta(days=7 + r * 45)
-            run_rows.append({"id": uuid.uuid4(), "org_id": org_id, "course_id": course_id,
-                             "name": f"{season} cohort", "starts_at": starts, "ends_at": starts + timedelta(days=40),
-                             "created_at": created})
+            run_rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "org_id": org_id,
+                    "course_id": course_id,
+                    "name": f"{season} cohort",
+                    "starts_at": starts,
+                    "ends_at": starts + timedelta(days=40),
+                    "created_at": created,
+                }
+            )
     await conn.execute(insert(courses), course_rows)
     await conn.execute(insert(runs), run_rows)
 
@@ -71,17 +126,35 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     for n in range(learners_count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}.{n}@example.edu".lower().replace(" ", "")
-        learner_rows.append({"id": uuid.uuid4(), "org_id": org_id, "email": email, "email_normalized": email,
-                             "name": f"{first} {last}", "external_id": f"lms-{1000 + n}",
-                             "created_at": now - timedelta(days=rng.randint(20, 115))})
+        learner_rows.append(
+            {
+                "id": uuid.uuid4(),
+                "org_id": org_id,
+                "email": email,
+                "email_normalized": email,
+                "name": f"{first} {last}",
+                "external_id": f"lms-{1000 + n}",
+                "created_at": now - timedelta(days=rng.randint(20, 115)),
+            }
+        )
     await conn.execute(insert(learners), learner_rows)
 
     variable_rows: list[dict[str, Any]] = []
 
     def variable(course_id: uuid.UUID | None, name: str, kind: str, description: str, default: Any) -> dict[str, Any]:
-        row = {"id": uuid.uuid4(), "org_id": org_id, "course_id": course_id, "course_key": course_id or NIL_UUID,
-               "name": name, "description": description, "type": kind, "active": True, "default_value": default,
-               "created_at": now - timedelta(days=100), "updated_at": now - timedelta(days=100)}
+        row = {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "course_id": course_id,
+            "course_key": course_id or NIL_UUID,
+            "name": name,
+            "description": description,
+            "type": kind,
+            "active": True,
+            "default_value": default,
+            "created_at": now - timedelta(days=100),
+            "updated_at": now - timedelta(days=100),
+        }
         variable_rows.append(row)
         return row
 
@@ -89,24 +162,44 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     variable(None, "tutor_persona", "json", "Settings for the AI tutor's tone", {"tone": "friendly"})
     per_course = []
     for course in course_rows:
-        per_course.append((course, [
-            variable(course["id"], "quiz_score", "number", "Latest quiz score (0-100)", None),
-            variable(course["id"], "hours_spent", "number", "Hours of study logged", 0),
-            variable(course["id"], "skill_level", "text", "Self-assessed skill level", "beginner"),
-            variable(course["id"], "completed", "boolean", "Whether the learner finished the course", False),
-            variable(course["id"], "chat_memory", "json", "What the AI tutor remembers", None),
-        ]))
+        per_course.append(
+            (
+                course,
+                [
+                    variable(course["id"], "quiz_score", "number", "Latest quiz score (0-100)", None),
+                    variable(course["id"], "hours_spent", "number", "Hours of study logged", 0),
+                    variable(course["id"], "skill_level", "text", "Self-assessed skill level", "beginner"),
+                    variable(course["id"], "completed", "boolean", "Whether the learner finished the course", False),
+                    variable(course["id"], "chat_memory", "json", "What the AI tutor remembers", None),
+                ],
+            )
+        )
     await conn.execute(insert(variables), variable_rows)
 
     values: list[dict[str, Any]] = []
     latest: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], dict[str, Any]] = {}
     enrolled: set[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = set()
 
-    def record(var: dict[str, Any], learner: dict[str, Any], run: dict[str, Any] | None, value: Any,
-               number: float | None, when: Any) -> None:
-        row = {"id": uuid.uuid4(), "org_id": org_id, "variable_id": var["id"], "learner_id": learner["id"],
-               "course_run_id": run["id"] if run else None, "value": value, "value_number": number,
-               "recorded_at": when, "recorded_by_key_id": None, "recorded_by_user": "demo"}
+    def record(
+        var: dict[str, Any],
+        learner: dict[str, Any],
+        run: dict[str, Any] | None,
+        value: Any,
+        number: float | None,
+        when: Any,
+    ) -> None:
+        row = {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "variable_id": var["id"],
+            "learner_id": learner["id"],
+            "course_run_id": run["id"] if run else None,
+            "value": value,
+            "value_number": number,
+            "recorded_at": when,
+            "recorded_by_key_id": None,
+            "recorded_by_user": "demo",
+        }
         values.append(row)
         key = (var["id"], learner["id"], run["id"] if run else NIL_UUID)
         if key not in latest or latest[key]["recorded_at"] <= when:
@@ -129,23 +222,46 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
             record(skill, learner, run, level, None, t + timedelta(minutes=5))
             record(completed, learner, run, rng.random() < 0.62, None, t + timedelta(minutes=9))
             if rng.random() < 0.4:
-                memory_value = {"goal": rng.choice(["career change", "promotion", "curiosity"]),
-                                "struggles_with": rng.sample(["recursion", "joins", "statistics", "git"], k=2)}
+                memory_value = {
+                    "goal": rng.choice(["career change", "promotion", "curiosity"]),
+                    "struggles_with": rng.sample(["recursion", "joins", "statistics", "git"], k=2),
+                }
                 record(memory, learner, run, memory_value, None, t + timedelta(minutes=12))
     for learner in learner_rows:
         language = rng.choices(["en", "es", "de", "fr", "ja"], weights=[60, 15, 10, 10, 5])[0]
         record(variable_rows[0], learner, None, language, None, learner["created_at"] + timedelta(hours=1))
 
     await conn.execute(insert(history), values)
-    await conn.execute(insert(current), [
-        {"variable_id": k[0], "learner_id": k[1], "run_key": k[2], "org_id": org_id,
-         "course_run_id": row["course_run_id"], "value_id": row["id"], "value": row["value"],
-         "value_number": row["value_number"], "recorded_at": row["recorded_at"]}
-        for k, row in latest.items()
-    ])
-    await conn.execute(insert(enrollments), [
-        {"id": uuid.uuid4(), "org_id": org_id, "learner_id": lid, "course_id": cid, "course_run_id": rid,
-         "run_key": rid, "enrolled_at": now - timedelta(days=30)}
-        for lid, cid, rid in enrolled
-    ])
+    await conn.execute(
+        insert(current),
+        [
+            {
+                "variable_id": k[0],
+                "learner_id": k[1],
+                "run_key": k[2],
+                "org_id": org_id,
+                "course_run_id": row["course_run_id"],
+                "value_id": row["id"],
+                "value": row["value"],
+                "value_number": row["value_number"],
+                "recorded_at": row["recorded_at"],
+            }
+            for k, row in latest.items()
+        ],
+    )
+    await conn.execute(
+        insert(enrollments),
+        [
+            {
+                "id": uuid.uuid4(),
+                "org_id": org_id,
+                "learner_id": lid,
+                "course_id": cid,
+                "course_run_id": rid,
+                "run_key": rid,
+                "enrolled_at": now - timedelta(days=30),
+            }
+            for lid, cid, rid in enrolled
+        ],
+    )
     return org_id

@@ -14,7 +14,6 @@ from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import DateTime
 
-
 log = logging.getLogger("coursepipeline.graphql")
 
 

@@ -38,8 +38,9 @@ async def learner(gql: GQL, email: str | None = None, name: str = "Ada Lovelace"
     return data["createLearner"]
 
 
-async def variable(gql: GQL, course_id: str | None, type_: str = "NUMBER", name: str | None = None,
-                   **fields: Any) -> dict[str, Any]:
+async def variable(
+    gql: GQL, course_id: str | None, type_: str = "NUMBER", name: str | None = None, **fields: Any
+) -> dict[str, Any]:
     data = await gql(
         """mutation($input: VariableInput!) { createVariable(input: $input) {
              __typename ... on Variable { id name type courseId } ... on UserError { message } } }""",
@@ -56,10 +57,11 @@ SET = """mutation($input: SetVariableInput!) { setVariable(input: $input) {
 } }"""
 
 
-async def set_value(gql: GQL, variable_id: str, learner_id: str, value: Any,
-                    course_run_id: str | None = None) -> dict[str, Any]:
+async def set_value(
+    gql: GQL, variable_id: str, learner_id: str, value: Any, course_run_id: str | None = None
+) -> dict[str, Any]:
     data = await gql(
-        SET, {"input": {"variableId": variable_id, "learnerId": learner_id, "value": value,
-                        "courseRunId": course_run_id}}
+        SET,
+        {"input": {"variableId": variable_id, "learnerId": learner_id, "value": value, "courseRunId": course_run_id}},
     )
     return data["setVariable"]

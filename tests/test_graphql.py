@@ -25,7 +25,11 @@ async def test_course_lifecycle(gql: GQL):
         {"id": course["id"]},
     )
     assert updated["updateCourse"] == {
-        "__typename": "Course", "name": "Python 102", "active": False, "externalId": "PY-101", "description": "intro"
+        "__typename": "Course",
+        "name": "Python 102",
+        "active": False,
+        "externalId": "PY-101",
+        "description": "intro",
     }
     listed = await gql("{ courses(active: false) { data { id } pagination { limit offset hasMore } } }")
     assert [c["id"] for c in listed["courses"]["data"]] == [course["id"]]
@@ -135,7 +139,7 @@ async def test_bad_page_arguments_are_errors_not_crashes(gql: GQL):
 
 
 async def test_nested_query_statements_are_bounded_by_depth(gql: GQL, services):
-    """50 courses × 10 variables, each with values, runs, stats and an aggregate: a fixed number of statements."""
+    """50 courses x 10 variables, each with values, runs, stats and an aggregate: a fixed number of statements."""
     courses = []
     for i in range(50):
         course = await f.course(gql, f"C{i}")

@@ -8,9 +8,10 @@ async def test_health_answers_without_credentials(client):
 
 
 async def test_health_reports_a_dead_database():
+    import httpx
+
     from app.main import create_app
     from tests.conftest import make_settings
-    import httpx
 
     app = create_app(make_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:

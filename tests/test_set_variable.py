@@ -81,8 +81,9 @@ async def test_inactive_variables_unknown_ids_and_foreign_runs(gql: GQL):
     wrong_run = await f.set_value(gql, var["id"], learner["id"], "x", foreign_run["id"])
     assert (wrong_run["__typename"], wrong_run["field"]) == ("InvalidInputError", "courseRunId")
 
-    await gql('mutation($id: UUID!) { updateVariable(id: $id, input: {active: false}) { __typename } }',
-              {"id": var["id"]})
+    await gql(
+        "mutation($id: UUID!) { updateVariable(id: $id, input: {active: false}) { __typename } }", {"id": var["id"]}
+    )
     inactive = await f.set_value(gql, var["id"], learner["id"], "x")
     assert inactive["__typename"] == "InvalidInputError"
     assert "inactive" in inactive["message"]
