@@ -38,7 +38,9 @@ _BODIES = {
 mutation CreateApiKey($name: String!, $expiresAt: DateTime) {
   result: createApiKey(input: {name: $name, expiresAt: $expiresAt}) {
     __typename
-    ... on ApiKeyCreated { ...ApiKeyFields key }
+    ... on ApiKeyCreated {
+      id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt key
+    }
     ... on UserError { ...ErrorFields }
   }
 }""",
@@ -129,9 +131,7 @@ query GetLearner($id: UUID!) { result: learner(id: $id) { ...LearnerFields } }""
 query GetLearnerByEmail($email: String!) { result: learnerByEmail(email: $email) { ...LearnerFields } }""",
     "LearnerCourses": """
 query LearnerCourses($id: UUID!) {
-  result: learner(id: $id) {
-    enrollments { course_run_id: courseRunId enrolled_at: enrolledAt course { ...CourseFields } }
-  }
+  result: learner(id: $id) { courses { ...CourseFields } }
 }""",
     "LearnerVariables": """
 query LearnerVariables($id: UUID!, $courseId: UUID) {

@@ -212,7 +212,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         h.learner_courses,
         "Get learner courses",
         "Learners",
-        "LearnerCourseList",
+        "CourseList",
         params=(path_id("learner_id", "learner"), LIMIT, OFFSET),
     ),
     Endpoint(

@@ -166,12 +166,7 @@ async def learner_courses(request: Request) -> Response:
     learner_id = p.path_uuid(request, "learner_id")
     page = p.page(request)
     learner = found(await run(request, "LearnerCourses", {"id": str(learner_id)}), "Learner")
-    items = [
-        {**e["course"], "course_run_id": e["course_run_id"], "enrolled_at": e["enrolled_at"]}
-        for e in learner["enrollments"]
-        if e["course"] is not None
-    ]
-    return JSONResponse(sliced(items, page["limit"], page["offset"]))
+    return JSONResponse(sliced(learner["courses"], page["limit"], page["offset"]))
 
 
 async def learner_variables(request: Request) -> Response:

@@ -65,8 +65,6 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Learner": _obj({"id": UUID, "email": STR, "name": NSTR, "external_id": NSTR, "created_at": TIME}),
     "LearnerList": _list("Learner"),
-    "LearnerCourse": _obj({**COURSE, "course_run_id": NUUID, "enrolled_at": TIME}),
-    "LearnerCourseList": _list("LearnerCourse"),
     "LearnerVariable": _obj(
         {
             "variable_id": UUID,
