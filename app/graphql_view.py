@@ -20,6 +20,13 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(services.schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self.services = services
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        # The middleware lets exactly one kind of request through without a principal: a browser asking for the page.
+        if scope["type"] == "http" and SCOPE_KEY not in scope:
+            await HTMLResponse(graphiql_html())(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         return build_context(request.scope[SCOPE_KEY], self.services)
 
