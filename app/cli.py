@@ -144,7 +144,7 @@ CoursePipeline is starting at {base}
     )
     if token:
         print(f"\n  User token for {DEMO_EMAIL} (manages API keys, 24 h):\n    {token}")
-        print(f'    curl -s -H "Authorization: Bearer $TOKEN" {base}/api/api-keys')
+        print(f'    curl -s -H "Authorization: Bearer {token[:12]}…" {base}/api/api-keys   (the whole token)')
     print()
 
 
