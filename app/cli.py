@@ -143,8 +143,9 @@ CoursePipeline is starting at {base}
   Health:                             {base}/health"""
     )
     if token:
-        print(f"\n  User token for {DEMO_EMAIL} (manages API keys, 24 h):\n    {token}")
-        print(f'    curl -s -H "Authorization: Bearer {token[:12]}…" {base}/api/api-keys   (the whole token)')
+        print(f"\n  User token for {DEMO_EMAIL} (manages API keys, valid 24 h):")
+        print(f"    export TOKEN={token}")
+        print(f'    curl -s -H "Authorization: Bearer $TOKEN" {base}/api/api-keys')
     print()
 
 

@@ -69,7 +69,7 @@ def test_quickstart_loads_the_demo_once_and_prints_a_first_call_that_works(embed
     second = capsys.readouterr().out
     assert "Loaded the demo" not in second
     new_key = KEY.search(second).group(0)  # type: ignore[union-attr]
-    token = re.search(r"\n    (eyJ[\w.-]+)\n", second).group(1)  # type: ignore[union-attr]
+    token = re.search(r"export TOKEN=(eyJ[\w.-]+)\n", second).group(1)  # type: ignore[union-attr]
     fresh, old, keys = calls(
         embedded, ("GET", "/api/courses", {"X-API-Key": new_key}, None), ("GET", "/api/courses", h, None),
         ("GET", "/api/api-keys", {"Authorization": f"Bearer {token}"}, None),
