@@ -7,10 +7,11 @@ aiosqlite / psycopg 3 for the server, pysqlite / psycopg 3 for migrations.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -44,20 +45,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _loads(value: Any) -> Any:
+    # SQLite's JSON columns have numeric affinity: a stored number comes back already a number.
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False) -> AsyncEngine:
+    """`autocommit` engines serve single-statement reads: no BEGIN/ROLLBACK round trips around them."""
     url = normalize_url(raw_url, asynchronous=True)
+    options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads}
+    if autocommit:
+        options["isolation_level"] = "AUTOCOMMIT"
     if url.get_backend_name() == "sqlite":
-        in_memory = url.database in (None, "", ":memory:")
-        engine = create_async_engine(url, poolclass=NullPool) if in_memory else create_async_engine(url)
+        if url.database in (None, "", ":memory:"):
+            options["poolclass"] = NullPool
+        engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # Connections that the server dropped are replaced after an hour at the latest; a failed checkout
+        # surfaces as an error on that request only (pre-ping would cost a round trip on every checkout).
+        pool_recycle=3600,
         # psycopg prepares statements server-side after they have run this many times on a connection.
         connect_args={"prepare_threshold": 2},
+        **options,
     )
 
 
@@ -69,18 +87,19 @@ class Database:
     "database is locked" (the busy timeout still covers other processes).
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @classmethod
     def from_url(cls, raw_url: str) -> Database:
-        return cls(make_engine(raw_url))
+        return cls(make_engine(raw_url), make_engine(raw_url, autocommit=True))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self.read_engine.connect() as conn:
             yield conn
 
     @asynccontextmanager
@@ -92,5 +111,26 @@ class Database:
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        return (self.engine,) if self.read_engine is self.engine else (self.engine, self.read_engine)
+
+    @contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """Every SQL statement sent while inside, in order (for tests and the benchmark's statement count)."""
+        seen: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append(statement)
+
+        for engine in self.engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            for engine in self.engines:
+                event.remove(engine.sync_engine, "before_cursor_execute", record)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.read_engine.dispose()

@@ -16,7 +16,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from app.auth import keys
 from app.auth.tokens import local_user_id
@@ -70,13 +70,8 @@ async def test_missing_malformed_or_unknown_credentials_are_401(client, tenant: 
 
 async def test_a_key_with_a_bad_checksum_is_refused_without_a_lookup(client, services: Services, tenant: Tenant):
     tampered = tenant.key[:-1] + ("A" if tenant.key[-1] != "A" else "B")
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(services.db.engine.sync_engine, "before_cursor_execute", listener)
-    try:
+    with services.db.recording() as statements:
         response = await client.get("/api/courses", headers={"X-API-Key": tampered})
-    finally:
-        event.remove(services.db.engine.sync_engine, "before_cursor_execute", listener)
     assert response.status_code == 401
     assert statements == []
 
@@ -156,18 +151,10 @@ async def test_graphql_key_management_mirrors_rest(client, tenant: Tenant):
 
 
 async def test_last_used_is_recorded_without_a_write_per_request(client, services: Services, tenant: Tenant):
-    updates: list[str] = []
-
-    def listener(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("UPDATE API_KEYS"):
-            updates.append(statement)
-
-    event.listen(services.db.engine.sync_engine, "before_cursor_execute", listener)
-    try:
+    with services.db.recording() as statements:
         for _ in range(5):
             assert (await client.get("/api/courses", headers=tenant.key_headers)).status_code == 200
-    finally:
-        event.remove(services.db.engine.sync_engine, "before_cursor_execute", listener)
+    updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE API_KEYS")]
     assert len(updates) == 1
     listed = (await client.get("/api/api-keys", headers=tenant.user_headers)).json()["data"]
     assert listed[0]["last_used_at"] is not None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from tests import factories as f
 from tests.conftest import GQL
 
@@ -152,20 +150,12 @@ async def test_nested_query_statements_are_bounded_by_depth(gql: GQL, services):
             if j < 2:
                 assert (await f.set_value(gql, var["id"], learner["id"], j))["__typename"] == "VariableValue"
 
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(services.db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with services.db.recording() as statements:
         data = await gql(
             """{ courses(limit: 50) { data { id runs { id } stats { valuesRecorded }
                    variables { id values(limit: 5) { value learner { email } }
                                aggregate { valuesRecorded numeric { mean percentiles { p90 } } } } } } }"""
         )
-    finally:
-        event.remove(services.db.engine.sync_engine, "before_cursor_execute", count)
     assert len(data["courses"]["data"]) == 50
     assert sum(len(c["variables"]) for c in data["courses"]["data"]) == 500
     first = next(c for c in data["courses"]["data"] if c["id"] == courses[0]["id"])

@@ -1,0 +1,185 @@
+"""The hand-written reference: plain Starlette and a psycopg pool running the same SQL, no GraphQL, no ORM.
+
+It does what a careful hand-written endpoint would: the same key check (SHA-256, cached briefly), the same
+statements, orjson. The benchmark reports the app's numbers as ratios against this, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+NIL = uuid.UUID(int=0)
+pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False,
+                           kwargs={"row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
+_keys: dict[str, tuple[uuid.UUID, float]] = {}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def _time(value: Any) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+async def _org(request: Request) -> uuid.UUID | None:
+    secret = request.headers.get("x-api-key", "")
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    hit = _keys.get(digest)
+    if hit and hit[1] > time.monotonic():
+        return hit[0]
+    async with pool.connection() as conn:
+        row = await (await conn.execute(
+            "SELECT org_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+            (digest,))).fetchone()  # fmt: skip
+    if row is None:
+        return None
+    _keys[digest] = (row["org_id"], time.monotonic() + 5)
+    return row["org_id"]
+
+
+async def set_variable(request: Request) -> Response:
+    org = await _org(request)
+    if org is None:
+        return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    body = orjson.loads(await request.body())
+    variable_id, learner_id = uuid.UUID(body["variable_id"]), uuid.UUID(body["learner_id"])
+    async with pool.connection() as conn, conn.transaction():
+        target = await (await conn.execute(
+            """SELECT v.type, v.active, v.course_id,
+                      (SELECT true FROM learners WHERE id = %s AND org_id = %s) AS learner_ok
+               FROM variables v WHERE v.id = %s AND v.org_id = %s""",
+            (learner_id, org, variable_id, org))).fetchone()  # fmt: skip
+        if target is None or not target["learner_ok"]:
+            return _json({"error": "not_found", "message": "not found"}, 404)
+        value = float(body["value"])
+        value_id, now = uuid.uuid4(), time.time()
+        row = await (await conn.execute(
+            """INSERT INTO variable_values (id, org_id, variable_id, learner_id, course_run_id, value, value_number,
+                                            recorded_at)
+               VALUES (%s, %s, %s, %s, NULL, %s, %s, to_timestamp(%s)) RETURNING recorded_at""",
+            (value_id, org, variable_id, learner_id, orjson.dumps(value).decode(), value, now))).fetchone()  # fmt: skip
+        await conn.execute(
+            """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
+                                           value_number, recorded_at)
+               VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s)
+               ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
+                 value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
+               WHERE current_values.recorded_at <= excluded.recorded_at""",
+            (variable_id, learner_id, NIL, org, value_id, orjson.dumps(value).decode(), value, row["recorded_at"]),
+        )
+        if target["course_id"] is not None:
+            await conn.execute(
+                """INSERT INTO enrollments (id, org_id, learner_id, course_id, course_run_id, run_key, enrolled_at)
+                   VALUES (%s, %s, %s, %s, NULL, %s, now()) ON CONFLICT DO NOTHING""",
+                (uuid.uuid4(), org, learner_id, target["course_id"], NIL),
+            )
+    return _json({"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
+                  "course_run_id": None, "value": value, "recorded_at": _time(row["recorded_at"])}, 201)  # fmt: skip
+
+
+async def learner_variables(request: Request) -> Response:
+    org = await _org(request)
+    if org is None:
+        return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    learner_id = uuid.UUID(request.path_params["learner_id"])
+    async with pool.connection() as conn:
+        exists = await (await conn.execute(
+            "SELECT 1 FROM learners WHERE id = %s AND org_id = %s", (learner_id, org))).fetchone()  # fmt: skip
+        if exists is None:
+            return _json({"error": "not_found", "message": "not found"}, 404)
+        rows = await (await conn.execute(
+            """SELECT c.value_id, c.variable_id, v.name, v.course_id, v.type, c.course_run_id, c.value, c.recorded_at
+               FROM current_values c JOIN variables v ON v.id = c.variable_id
+               WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key""",
+            (org, learner_id))).fetchall()  # fmt: skip
+    data = [{"variable_id": str(r["variable_id"]), "name": r["name"], "course_id": str(r["course_id"]),
+             "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),
+             "value_id": str(r["value_id"])} for r in rows]  # fmt: skip
+    return _json({"data": data, "pagination": {"limit": 100, "offset": 0, "has_more": False}})
+
+
+async def values_page(request: Request) -> Response:
+    org = await _org(request)
+    if org is None:
+        return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    variable_id = uuid.UUID(request.path_params["variable_id"])
+    limit = int(request.query_params.get("limit", 100))
+    async with pool.connection() as conn:
+        exists = await (await conn.execute(
+            "SELECT 1 FROM variables WHERE id = %s AND org_id = %s", (variable_id, org))).fetchone()  # fmt: skip
+        if exists is None:
+            return _json({"error": "not_found", "message": "not found"}, 404)
+        rows = await (await conn.execute(
+            """SELECT id, variable_id, learner_id, course_run_id, value, recorded_at FROM variable_values
+               WHERE org_id = %s AND variable_id = %s ORDER BY recorded_at DESC, id DESC LIMIT %s OFFSET 0""",
+            (org, variable_id, limit + 1))).fetchall()  # fmt: skip
+    data = [{"id": str(r["id"]), "variable_id": str(r["variable_id"]), "learner_id": str(r["learner_id"]),
+             "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"])}
+            for r in rows[:limit]]  # fmt: skip
+    return _json({"data": data, "pagination": {"limit": limit, "offset": 0, "has_more": len(rows) > limit}})
+
+
+async def nested(request: Request) -> Response:
+    """courses(limit) -> variables -> aggregate counts, hand-written with one statement per level."""
+    org = await _org(request)
+    if org is None:
+        return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    limit = int(request.query_params.get("limit", 5))
+    async with pool.connection() as conn:
+        courses = await (await conn.execute(
+            "SELECT id, name FROM courses WHERE org_id = %s ORDER BY created_at, id LIMIT %s",
+            (org, limit))).fetchall()  # fmt: skip
+        ids = [c["id"] for c in courses]
+        variables = await (await conn.execute(
+            "SELECT id, course_id, name FROM variables WHERE org_id = %s AND course_id = ANY(%s)"
+            " ORDER BY created_at, id", (org, ids))).fetchall()  # fmt: skip
+        var_ids = [v["id"] for v in variables]
+        counts = await (await conn.execute(
+            """SELECT variable_id, count(*) AS n, count(DISTINCT learner_id) AS learners, avg(value_number) AS mean
+               FROM current_values WHERE org_id = %s AND variable_id = ANY(%s) GROUP BY variable_id""",
+            (org, var_ids))).fetchall()  # fmt: skip
+        recorded = await (await conn.execute(
+            "SELECT variable_id, count(*) AS n FROM variable_values WHERE org_id = %s AND variable_id = ANY(%s)"
+            " GROUP BY variable_id", (org, var_ids))).fetchall()  # fmt: skip
+    by_var = {r["variable_id"]: r for r in counts}
+    rec = {r["variable_id"]: r["n"] for r in recorded}
+    out = [{"id": str(c["id"]), "name": c["name"], "variables": [
+        {"id": str(v["id"]), "name": v["name"], "aggregate": {
+            "valuesRecorded": rec.get(v["id"], 0),
+            "learnersWithValue": by_var[v["id"]]["learners"] if v["id"] in by_var else 0,
+            "mean": float(by_var[v["id"]]["mean"]) if v["id"] in by_var and by_var[v["id"]]["mean"] else None}}
+        for v in variables if v["course_id"] == c["id"]]} for c in courses]  # fmt: skip
+    return _json({"data": {"courses": {"data": out}}})
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    await pool.open()
+    yield
+    await pool.close()
+
+
+app = Starlette(
+    routes=[
+        Route("/api/variables/set", set_variable, methods=["POST"]),
+        Route("/api/learners/{learner_id}/variables", learner_variables),
+        Route("/api/variables/{variable_id}/values", values_page),
+        Route("/nested", nested),
+    ],
+    lifespan=lifespan,
+)

@@ -1,0 +1,345 @@
+"""`make bench`: the app against a hand-written reference, same data, same machine, same run.
+
+Load comes from wrk at a fixed concurrency: a warm-up, then three runs per scenario with app and reference
+alternated, medians reported. Results go to stdout and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.dataset import Dataset, Size, generate
+
+HERE = Path(__file__).parent
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/coursepipeline_bench"
+LEARNER_VARIABLES_QUERY = (
+    "query($id: UUID!) { learner(id: $id) { variables { variableId name courseId type courseRunId value "
+    "recordedAt valueId } } }"
+)
+NESTED_QUERY = (
+    "{ courses(limit: 5) { data { id name variables { id name aggregate { valuesRecorded learnersWithValue "
+    "numeric { mean } } } } } }"
+)
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ensure_database(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _serve(target: str, port: int, env: dict[str, str], factory: bool = False) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
+               "--loop", "uvloop", "--http", "httptools", "--workers", "1", "--log-level", "warning",
+               "--no-access-log"]  # fmt: skip
+    if factory:
+        command.append("--factory")
+    return subprocess.Popen(command, env={**os.environ, **env}, cwd=HERE.parent)
+
+
+def _wait(url: str, headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _lua(folder: Path, name: str, body: str) -> Path:
+    path = folder / f"{name}.lua"
+    path.write_text(body)
+    return path
+
+
+def _scripts(folder: Path, data: Dataset) -> dict[str, Path]:
+    learners = ",".join(f'"{lid}"' for lid in data.learner_ids[:1000])
+    variables = ",".join(f'"{vid}"' for vid in data.variable_ids[:50])
+    common = f"""
+math.randomseed(os.time())
+local learners = {{{learners}}}
+local variables = {{{variables}}}
+wrk.headers["X-API-Key"] = "{data.api_key}"
+wrk.headers["Content-Type"] = "application/json"
+local function pick(list) return list[math.random(#list)] end
+"""
+    return {
+        "rest_set": _lua(
+            folder,
+            "rest_set",
+            common
+            + """
+request = function()
+  local body = string.format('{"variable_id":"%s","learner_id":"%s","value":%d}', pick(variables), pick(learners),
+                             math.random(0, 100))
+  return wrk.format("POST", "/api/variables/set", nil, body)
+end
+""",
+        ),
+        "learner_variables": _lua(
+            folder,
+            "learner_variables",
+            common
+            + """
+request = function() return wrk.format("GET", "/api/learners/" .. pick(learners) .. "/variables") end
+""",
+        ),
+        "values_page": _lua(
+            folder,
+            "values_page",
+            common
+            + f"""
+request = function() return wrk.format("GET", "/api/variables/{data.big_variable_id}/values?limit=100") end
+""",
+        ),
+        "graphql_learner_variables": _lua(
+            folder,
+            "graphql_learner_variables",
+            common
+            + f"""
+request = function()
+  local body = string.format('{{"query":"{LEARNER_VARIABLES_QUERY}","variables":{{"id":"%s"}}}}', pick(learners))
+  return wrk.format("POST", "/graphql", nil, body)
+end
+""",
+        ),
+        "graphql_nested": _lua(
+            folder,
+            "graphql_nested",
+            common
+            + f"""
+request = function()
+  return wrk.format("POST", "/graphql", nil, '{{"query":"{NESTED_QUERY}"}}')
+end
+""",
+        ),
+        "ref_nested": _lua(
+            folder,
+            "ref_nested",
+            common
+            + """
+request = function() return wrk.format("GET", "/nested?limit=5") end
+""",
+        ),
+    }
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.match(r"([\d.]+)(us|ms|s)", text)
+    assert match, text
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(base: str, script: Path, seconds: int, connections: int) -> WrkResult:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{script.name}: {errors.group(1)} failed responses\n{out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(rps, p50, p99)
+
+
+def compare(name: str, app: tuple[str, Path], ref: tuple[str, Path], args: argparse.Namespace) -> dict[str, Any]:
+    wrk(app[0], app[1], 1, args.connections)
+    wrk(ref[0], ref[1], 1, args.connections)
+    apps, refs = [], []
+    for i in range(args.runs):
+        order = [(apps, app), (refs, ref)] if i % 2 == 0 else [(refs, ref), (apps, app)]
+        for sink, (base, script) in order:
+            sink.append(wrk(base, script, args.seconds, args.connections))
+    a = statistics.median(r.rps for r in apps)
+    r = statistics.median(x.rps for x in refs)
+    return {"name": name, "app": round(a, 1), "reference": round(r, 1), "ratio": round(a / r, 3), "unit": "req/s",
+            "app_p50_ms": round(statistics.median(x.p50_ms for x in apps), 2),
+            "app_p99_ms": round(statistics.median(x.p99_ms for x in apps), 2),
+            "reference_p50_ms": round(statistics.median(x.p50_ms for x in refs), 2),
+            "reference_p99_ms": round(statistics.median(x.p99_ms for x in refs), 2)}  # fmt: skip
+
+
+def aggregate_scenario(base: str, data: Dataset, database_url: str, samples: int) -> dict[str, Any]:
+    """GET the big variable's aggregate through the app, against the same SQL timed directly through psycopg."""
+    statements = _captured_aggregate_sql(database_url, data)
+    headers = {"X-API-Key": data.api_key}
+    url = f"{base}/api/variables/{data.big_variable_id}/aggregate"
+    with httpx.Client(timeout=120) as client:
+        client.get(url, headers=headers).raise_for_status()
+        app_times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            client.get(url, headers=headers).raise_for_status()
+            app_times.append((time.perf_counter() - started) * 1000)
+    dsn = database_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(dsn) as conn:
+        for sql, params in statements:
+            conn.execute(sql, params).fetchall()
+        ref_times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            for sql, params in statements:
+                conn.execute(sql, params).fetchall()
+            ref_times.append((time.perf_counter() - started) * 1000)
+    a, r = statistics.median(app_times), statistics.median(ref_times)
+    return {"name": "aggregate", "app": round(a, 2), "reference": round(r, 2), "ratio": round(a / r, 3), "unit": "ms",
+            "app_p50_ms": round(a, 2), "app_p99_ms": round(max(app_times), 2),
+            "reference_p50_ms": round(r, 2), "reference_p99_ms": round(max(ref_times), 2)}  # fmt: skip
+
+
+def _captured_aggregate_sql(database_url: str, data: Dataset) -> list[tuple[str, Any]]:
+    """The exact statements the data layer sends for one aggregate, with their parameters."""
+    from sqlalchemy import event
+
+    from db.engine import Database
+    from db.queries.stats import aggregates
+
+    captured: list[tuple[str, Any]] = []
+
+    async def run() -> None:
+        db = Database.from_url(database_url)
+
+        def grab(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            captured.append((statement, parameters))
+
+        event.listen(db.read_engine.sync_engine, "before_cursor_execute", grab)
+        async with db.read() as conn:
+            await aggregates(conn, data.org_id, [data.big_variable_id])
+        await db.dispose()
+
+    asyncio.run(run())
+    return captured
+
+
+def nested_statement_count(database_url: str, data: Dataset) -> int:
+    from app.auth.principal import ApiKeyPrincipal
+    from app.services import Services
+    from app.settings import Settings
+    from schema.context import build_context
+
+    async def run() -> int:
+        services = Services.build(Settings(database_url=database_url, supabase_jwt_secret="x" * 40))
+        context = build_context(ApiKeyPrincipal(uuid.uuid4(), data.org_id), services)
+        with services.db.recording() as statements:
+            result = await services.schema.execute(NESTED_QUERY, context_value=context)
+        assert not result.errors, result.errors
+        await services.db.dispose()
+        return len(statements)
+
+    return asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the harness (< 2 minutes)")
+    parser.add_argument("--learners", type=int)
+    parser.add_argument("--values", type=int)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    size = Size.smoke() if args.smoke else Size()
+    if args.learners:
+        size = Size(**{**size.__dict__, "learners": args.learners})
+    if args.values:
+        size = Size(**{**size.__dict__, "values": args.values, "big_values": args.values // 2})
+    if args.smoke:
+        args.seconds, args.runs = 1, 1
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    if "coursepipeline_bench" not in database_url and not args.smoke:
+        print("note: the benchmark drops and refills the database it is given")
+    if database_url.rsplit("/", 1)[1] == "test":
+        database_url = database_url.rsplit("/", 1)[0] + "/coursepipeline_bench"
+    _ensure_database(database_url)
+    data = generate(database_url, database_url, size)
+
+    app_port, ref_port = _free_port(), _free_port()
+    env = {"DATABASE_URL": database_url, "COURSEPIPELINE_RATE_LIMITS": "100000000/minute;1000000000/day",
+           "SUPABASE_JWT_SECRET": "bench-secret-" + "x" * 40, "COURSEPIPELINE_LOG_LEVEL": "warning",
+           "BENCH_DSN": database_url}  # fmt: skip
+    env.pop("REDIS_URL", None)
+    processes = [_serve("bench.serve:app_factory", app_port, env, factory=True),
+                 _serve("bench.reference:app", ref_port, env)]  # fmt: skip
+    try:
+        app, ref = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{ref_port}"
+        headers = {"X-API-Key": data.api_key}
+        _wait(f"{app}/health", headers)
+        _wait(f"{ref}/api/learners/{data.learner_ids[0]}/variables", headers)
+        with tempfile.TemporaryDirectory() as tmp:
+            s = _scripts(Path(tmp), data)
+            results = [
+                compare("rest_set", (app, s["rest_set"]), (ref, s["rest_set"]), args),
+                compare("rest_learner_variables", (app, s["learner_variables"]), (ref, s["learner_variables"]), args),
+                compare("rest_values_page", (app, s["values_page"]), (ref, s["values_page"]), args),
+                compare("graphql_learner_variables", (app, s["graphql_learner_variables"]),
+                        (ref, s["learner_variables"]), args),
+                compare("graphql_nested", (app, s["graphql_nested"]), (ref, s["ref_nested"]), args),
+                aggregate_scenario(app, data, database_url, 3 if args.smoke else 15),
+            ]  # fmt: skip
+        statements = nested_statement_count(database_url, data)
+    finally:
+        for p in processes:
+            p.terminate()
+            p.wait(10)
+
+    for r in results:
+        if r["name"] == "graphql_nested":
+            r["sql_statements"] = statements
+    print(f"\n{'scenario':28} {'app':>10} {'reference':>10} {'ratio':>7} {'unit':>6} {'app p50/p99 ms':>17}")
+    for r in results:
+        print(f"{r['name']:28} {r['app']:>10} {r['reference']:>10} {r['ratio']:>7} {r['unit']:>6} "
+              f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}")  # fmt: skip
+    print(f"graphql_nested issues {statements} SQL statements per request")
+    machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
+               "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
+               "connections": args.connections}  # fmt: skip
+    (HERE / "results.json").write_text(json.dumps({"scenarios": results, "machine": machine}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
