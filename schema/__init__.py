@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.errors import ERROR_TYPES
+from schema.execution import FastLeafExecutionContext
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import DateTime
@@ -35,6 +36,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=ERROR_TYPES,
+        execution_context_class=FastLeafExecutionContext,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # The REST facade sends the same few documents over and over: parse and validate each once
         # (the caches live at module level, shared by every request's fresh extension instance).

@@ -68,8 +68,8 @@ class Loaders:
     current_by_learner: DataLoader[tuple[uuid.UUID, uuid.UUID | None], list[RowMapping]]
     # keyed by (variable id, how many)
     latest_values: DataLoader[tuple[uuid.UUID, int], list[RowMapping]]
-    # keyed by (variable id, course run id or None)
-    aggregate: DataLoader[tuple[uuid.UUID, uuid.UUID | None], stats.Aggregate]
+    # keyed by (variable id, (course run id or None, spread wanted, distribution wanted))
+    aggregate: DataLoader[tuple[uuid.UUID, tuple[uuid.UUID | None, bool, bool]], stats.Aggregate]
 
 
 def make_loaders(db: Database, org_id: uuid.UUID | None) -> Loaders:
@@ -90,5 +90,9 @@ def make_loaders(db: Database, org_id: uuid.UUID | None) -> Loaders:
         latest_values=_param_loader(
             db, org, lambda conn, o, ids, limit: values.latest_values_by_variable(conn, o, ids, limit)
         ),
-        aggregate=_param_loader(db, org, lambda conn, o, ids, run: stats.aggregates(conn, o, ids, course_run_id=run)),
+        aggregate=_param_loader(
+            db,
+            org,
+            lambda conn, o, ids, p: stats.aggregates(conn, o, ids, course_run_id=p[0], spread=p[1], distribution=p[2]),
+        ),
     )

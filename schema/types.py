@@ -2,6 +2,7 @@
 
 import enum
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -34,6 +35,22 @@ def check_page(limit: int, offset: int) -> None:
         raise BadInput(f"limit must be between 1 and {MAX_LIMIT}")
     if offset < 0:
         raise BadInput("offset must be 0 or more")
+
+
+def _selected(info: CtxInfo) -> dict[str, set[str]]:
+    """The fields selected under this one, each with the names of its own sub-fields (fragments flattened)."""
+
+    def fields(selections: list[Any]) -> Iterator[Any]:
+        for selection in selections:
+            if hasattr(selection, "name"):
+                yield selection
+            else:  # a fragment: its fields count as selected here
+                yield from fields(selection.selections)
+
+    out: dict[str, set[str]] = {}
+    for field in fields(info.selected_fields[0].selections):
+        out.setdefault(field.name, set()).update(f.name for f in fields(field.selections))
+    return out
 
 
 @strawberry.type
@@ -168,7 +185,8 @@ class VariableAggregate:
         distribution = None
         if variable.type == VariableType.NUMBER:
             if agg.count:
-                p = {q: agg.percentiles[q] for q in PERCENTILES}
+                # Percentiles are only computed when selected; unselected ones are never shown.
+                p = {q: agg.percentiles.get(q, 0.0) for q in PERCENTILES}
                 numeric = NumericStats(
                     count=agg.count,
                     min=agg.min or 0.0,
@@ -262,7 +280,9 @@ class Variable:
     async def aggregate(self, info: CtxInfo, course_run_id: uuid.UUID | None = None) -> VariableAggregate | None:
         if course_run_id is not None and await info.context.loaders.course_run.load(course_run_id) is None:
             return None
-        agg = await info.context.loaders.aggregate.load((self.id, course_run_id))
+        wanted = _selected(info)
+        spread = bool(wanted.get("numeric", set()) & {"stddev", "median", "percentiles"})
+        agg = await info.context.loaders.aggregate.load((self.id, (course_run_id, spread, "distribution" in wanted)))
         return VariableAggregate.build(self, course_run_id, agg)
 
 

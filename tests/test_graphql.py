@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests import factories as f
 from tests.conftest import GQL
 
@@ -162,3 +164,18 @@ async def test_nested_query_statements_are_bounded_by_depth(gql: GQL, services):
     assert first["stats"]["valuesRecorded"] == 2
     # courses, runs, stats (3), variables, values, learners, aggregate (up to 5): far below one per row.
     assert len(statements) <= 16, statements
+
+
+async def test_aggregate_computes_only_what_is_selected(gql: GQL, services):
+    var = await f.variable(gql, None, "NUMBER")
+    for value in (1, 2, 3, 4):
+        await f.set_value(gql, var["id"], (await f.learner(gql))["id"], value)
+    query = "query($id: UUID!) { variable(id: $id) { aggregate { numeric { %s } } } }"
+    with services.db.recording() as cheap:
+        mean_only = await gql(query % "mean count", {"id": var["id"]})
+    with services.db.recording() as full:
+        everything = await gql(query % "mean median stddev percentiles { p90 }", {"id": var["id"]})
+    assert mean_only["variable"]["aggregate"]["numeric"] == {"mean": 2.5, "count": 4}
+    numeric = everything["variable"]["aggregate"]["numeric"]
+    assert numeric["median"] == 2.5 and numeric["percentiles"]["p90"] == pytest.approx(3.7)
+    assert len(cheap) < len(full)

@@ -52,7 +52,10 @@ async def aggregates(
     variable_ids: Sequence[uuid.UUID],
     *,
     course_run_id: uuid.UUID | None = None,
+    spread: bool = True,
+    distribution: bool = True,
 ) -> list[Aggregate]:
+    """`spread` (stddev, percentiles) and `distribution` cost a ranking pass each: callers skip what they don't show."""
     ids = set(variable_ids)
     result = {vid: Aggregate() for vid in ids}
 
@@ -89,11 +92,12 @@ async def aggregates(
             agg.min, agg.max, agg.sum, agg.mean = float(low), float(high), float(total), float(mean)
 
     numeric_ids = [vid for vid, agg in result.items() if agg.count]
-    if numeric_ids:
+    # (the summary above always has count/min/max/sum/mean; the rest comes from the passes below)
+    if numeric_ids and spread:
         await _spread(conn, cur_filter, result)
 
     categorical_ids = [vid for vid, agg in result.items() if agg.learners_with_value and not agg.count]
-    if categorical_ids:
+    if categorical_ids and distribution:
         await _distribution(conn, [*cur_filter, current.c.variable_id.in_(categorical_ids)], result)
     return [result[vid] for vid in variable_ids]
 

@@ -1,0 +1,109 @@
+"""A faster path through graphql-core for the commonest selection: plain attributes that are scalars or enums.
+
+graphql-core executes every field the same general way (resolve info, argument coercion, resolver call, value
+completion), which dominates the cost of a list of rows. When every field selected on an object is a plain
+Strawberry attribute (no resolver, no arguments, no permission or extension) of a leaf type, this context reads
+the attributes and serializes them directly. Anything else, and any value that fails (a null where the schema says
+non-null, a value the scalar refuses), goes through the general path, so results and errors are unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# (response name, attribute or None for __typename, serializer, nullable)
+Plan = tuple[tuple[str, str | None, Callable[[Any], Any], bool], ...]
+_plans: dict[tuple[int, str, tuple[tuple[str, str], ...]], Plan | None] = {}
+
+
+class _Fallback(Exception):
+    pass
+
+
+class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_fields(  # type: ignore[override]
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Any,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is not None and source_value is not None:
+            try:
+                return self._run_plan(plan, parent_type, source_value)
+            except _Fallback:
+                pass
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+
+    @staticmethod
+    def _run_plan(plan: Plan, parent_type: GraphQLObjectType, source: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for response_name, attribute, serialize, nullable in plan:
+            if attribute is None:
+                out[response_name] = parent_type.name
+                continue
+            value = getattr(source, attribute)
+            if value is None:
+                if not nullable:
+                    raise _Fallback
+                out[response_name] = None
+                continue
+            try:
+                serialized = serialize(value)
+            except Exception as exc:  # let the general path report it as a field error
+                raise _Fallback from exc
+            if serialized is None:
+                raise _Fallback
+            out[response_name] = serialized
+        return out
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
+        # graphql-core memoizes sub-selections, so every row of a list hands in the same grouped field set.
+        memo: dict[int, tuple[Any, Plan | None]] = self.__dict__.setdefault("_plan_memo", {})
+        hit = memo.get(id(grouped_field_set))
+        if hit is not None and hit[0] is grouped_field_set:
+            return hit[1]
+        plan = self._plan_for(parent_type, grouped_field_set)
+        memo[id(grouped_field_set)] = (grouped_field_set, plan)
+        return plan
+
+    def _plan_for(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
+        shape = []
+        for response_name, details in grouped_field_set.items():
+            node = details[0].node
+            if len(details) > 1 or node.arguments or node.directives:
+                return None
+            shape.append((response_name, node.name.value))
+        key = (id(self.schema), parent_type.name, tuple(shape))
+        if key not in _plans:
+            _plans[key] = _build_plan(parent_type, shape)
+        return _plans[key]
+
+
+def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) -> Plan | None:
+    plan = []
+    for response_name, field_name in shape:
+        if field_name == "__typename":
+            plan.append((response_name, None, str, False))
+            continue
+        field = parent_type.fields.get(field_name)
+        if field is None or field.args:
+            return None
+        definition = field.extensions.get("strawberry-definition")
+        if definition is None or definition.base_resolver is not None or definition.extensions:
+            return None
+        if definition.permission_classes:
+            return None
+        kind = field.type
+        nullable = not isinstance(kind, GraphQLNonNull)
+        named = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+        if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
+            return None
+        plan.append((response_name, definition.python_name, named.serialize, nullable))
+    return tuple(plan)
