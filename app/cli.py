@@ -80,6 +80,20 @@ async def _create_key(db, org_id: uuid.UUID, name: str, created_by: str | None, 
     return new.secret
 
 
+def cmd_login_link(args: argparse.Namespace) -> None:
+    """A one-time link that signs a browser in (embedded mode); it expires after 15 minutes or one use."""
+    from app.auth.login_links import create_link
+
+    settings = _settings()
+    if settings.supabase_url:
+        sys.exit("sign-in goes through Supabase here (SUPABASE_URL is set); login links are for embedded mode")
+
+    async def work(db):  # type: ignore[no-untyped-def]
+        return await create_link(db, args.email, args.base_url)
+
+    print(asyncio.run(_with_db(settings, work)))
+
+
 def cmd_create_org(args: argparse.Namespace) -> None:
     """An operator's way in: an organization, its owner and a first API key."""
     from app.auth.tokens import local_user_id
@@ -102,6 +116,7 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
     """What `make run` does before serving: migrate, load the demo once, and print a first call that works."""
     from sqlalchemy import select, update
 
+    from app.auth.login_links import create_link
     from app.auth.tokens import mint_local_token
     from app.demo import DEMO_EMAIL, demo_exists, load_demo
     from db.migrate import upgrade
@@ -124,10 +139,12 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
                 .where(api_keys.c.name == "quickstart (make run)", api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=utcnow())
             )
-        return org_id, await _create_key(db, org_id, "quickstart (make run)", "cli:quickstart")
+        secret = await _create_key(db, org_id, "quickstart (make run)", "cli:quickstart")
+        link = None if settings.supabase_url else await create_link(db, DEMO_EMAIL, base)
+        return secret, link
 
-    _org_id, secret = asyncio.run(_with_db(settings, work))
     base = f"http://{args.host}:{args.port}"
+    secret, link = asyncio.run(_with_db(settings, work))
     token = mint_local_token(embedded_jwt_secret(settings), DEMO_EMAIL) if not settings.supabase_url else None
     print(
         f"""
@@ -137,6 +154,9 @@ CoursePipeline is starting at {base}
 
   First call:
     curl -s -H "X-API-Key: {secret}" {base}/api/courses
+
+  Web UI, signed in as {DEMO_EMAIL} (one-time link, 15 minutes):
+    {link or f"{base}/login"}
 
   API docs (Authorize with the key):  {base}/api/docs
   GraphQL / GraphiQL:                 {base}/graphql
@@ -197,6 +217,11 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--email", required=True)
     token.add_argument("--hours", type=float, default=24)
     token.set_defaults(func=cmd_token)
+
+    login = sub.add_parser("login-link", help="print a one-time link that signs a browser in (embedded mode)")
+    login.add_argument("--email", required=True)
+    login.add_argument("--base-url", default="http://127.0.0.1:8000")
+    login.set_defaults(func=cmd_login_link)
 
     org = sub.add_parser("create-org", help="create an organization with an owner and a first API key")
     org.add_argument("--name", required=True)

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from app.errors import APIError, error_response
@@ -21,6 +21,7 @@ from app.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddlew
 from app.services import Services
 from app.settings import Settings
 from app.static import routes as static_routes
+from app.web import routes as web_routes
 from rest.endpoints import routes as rest_routes
 from rest.openapi import spec
 
@@ -54,9 +55,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi)
 
-    async def root(request: Request) -> Response:
-        return RedirectResponse("/api/docs")
-
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -65,7 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     graphql = GraphQLView(services)
     app = Starlette(
         routes=[
-            Route("/", root),
+            *web_routes(),
             Route("/health", health),
             Route("/api/openapi.json", openapi_json),
             *static_routes(),

@@ -264,3 +264,15 @@ class CurrentValue(SQLModel, table=True):
 # Lists are paged in creation order within an organization.
 Index("ix_learners_org_created", Learner.__table__.c.org_id, Learner.__table__.c.created_at)
 Index("ix_courses_org_created", Course.__table__.c.org_id, Course.__table__.c.created_at)
+
+
+class LoginLink(SQLModel, table=True):
+    """A one-time sign-in link for embedded mode: only the SHA-256 of its code is stored."""
+
+    __tablename__ = "login_links"
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    email: str = Field(max_length=320)
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _opt_time()

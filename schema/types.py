@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from db import models
-from db.queries.stats import PERCENTILES, Aggregate, CourseStats
+from db.queries.stats import PERCENTILES, Aggregate, CourseStats, histogram
 from db.types import utcnow
 from schema.context import Context
 from schema.errors import BadInput
@@ -169,6 +169,13 @@ class DistributionEntry:
 
 
 @strawberry.type
+class HistogramBin:
+    lower: float
+    upper: float
+    count: int
+
+
+@strawberry.type
 class VariableAggregate:
     variable_id: uuid.UUID
     course_run_id: uuid.UUID | None
@@ -275,6 +282,18 @@ class Variable:
         check_page(limit, 0)
         rows = await info.context.loaders.latest_values.load((self.id, limit))
         return [VariableValue.from_row(r) for r in rows]
+
+    @strawberry.field(description="Equal-width bins of the current values of a number variable (1 to 50 bins).")
+    async def histogram(
+        self, info: CtxInfo, buckets: int = 10, course_run_id: uuid.UUID | None = None
+    ) -> list[HistogramBin]:
+        if not 1 <= buckets <= 50:
+            raise BadInput("buckets must be between 1 and 50")
+        if self.type != VariableType.NUMBER:
+            return []
+        async with info.context.db.read() as conn:
+            bins = await histogram(conn, info.context.org_id, self.id, buckets=buckets, course_run_id=course_run_id)
+        return [HistogramBin(lower=lo, upper=hi, count=n) for lo, hi, n in bins]
 
     @strawberry.field(description="Aggregates over current values; null if `courseRunId` names no run of yours.")
     async def aggregate(self, info: CtxInfo, course_run_id: uuid.UUID | None = None) -> VariableAggregate | None:

@@ -26,6 +26,7 @@ from db.queries import api_keys, organizations
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 TABLES = [
+    "login_links",
     "current_values",
     "variable_values",
     "enrollments",

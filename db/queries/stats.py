@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.queries.learners import enrollments
@@ -227,3 +227,44 @@ async def course_stats(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Seq
         stats = result[cid]
         stats.values_recorded, stats.learners_with_values, stats.last_activity_at = n, learners, _as_utc(last)
     return [result[cid] for cid in course_ids]
+
+
+async def histogram(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    variable_id: uuid.UUID,
+    *,
+    buckets: int,
+    course_run_id: uuid.UUID | None = None,
+) -> list[tuple[float, float, int]]:
+    """Equal-width bins of the current numbers: (lower, upper, count). The last bin includes its upper bound.
+
+    Counted in one pass as cumulative sums below each boundary (portable: no width_bucket or floor on SQLite).
+    """
+    number = current.c.value_number
+    filters: list[ColumnElement[bool]] = [
+        current.c.org_id == org_id,
+        current.c.variable_id == variable_id,
+        number.is_not(None),
+    ]
+    if course_run_id is not None:
+        filters.append(current.c.run_key == course_run_id)
+    low, high, total = (
+        await conn.execute(select(func.min(number), func.max(number), func.count()).where(*filters))
+    ).one()
+    if not total:
+        return []
+    low, high = float(low), float(high)
+    if low == high:
+        return [(low, high, total)]
+    width = (high - low) / buckets
+    edges = [low + width * i for i in range(1, buckets)]
+    below = [func.sum(case((number < edge, 1), else_=0)) for edge in edges]
+    counts = (await conn.execute(select(*below).where(*filters))).one()
+    cumulative = [int(c or 0) for c in counts] + [total]
+    bins = []
+    previous = 0
+    for i, upto in enumerate(cumulative):
+        bins.append((low + width * i, high if i == buckets - 1 else low + width * (i + 1), upto - previous))
+        previous = upto
+    return bins

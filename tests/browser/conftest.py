@@ -1,0 +1,76 @@
+"""Browser tests: a real headless Chromium (Debian's) driven by Playwright against a live server on loopback.
+
+They run whenever Chromium is present (`.ci/run` installs it); elsewhere they are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import uvicorn
+
+from app.main import create_app
+from tests.conftest import make_settings
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    port = _free_port()
+    # No shared secret configured: like embedded mode, tokens come from login links signed with the kept secret.
+    settings = make_settings(supabase_jwt_secret=None)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the live server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        instance = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield instance
+        await instance.close()
+
+
+@pytest.fixture
+async def page(browser, live_server):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    tab = await context.new_page()
+    yield tab
+    await context.close()
