@@ -1,11 +1,12 @@
 // CoursePipeline web UI: a small single-page app that talks only to /graphql with the signed-in user's token.
+(() => {
 "use strict";
 
 const config = window.COURSEPIPELINE || { mode: "local" };
 const main = document.getElementById("main");
 const header = document.getElementById("top");
 const toast = document.getElementById("toast");
-let supabase = null;
+let authClient = null;
 let organizations = [];
 
 // --- DOM helper: every piece of text goes in through textContent, never as HTML ---
@@ -33,7 +34,7 @@ const token = () => localStorage.getItem("cp_token");
 const currentOrg = () => localStorage.getItem("cp_org");
 function signOut() {
   localStorage.removeItem("cp_token"); localStorage.removeItem("cp_org");
-  if (supabase) supabase.auth.signOut();
+  if (authClient) authClient.auth.signOut();
   navigate("/login");
 }
 
@@ -106,11 +107,10 @@ function loginPage(message) {
   history.replaceState(null, "", "/login");
   const note = message ? h("p", { class: "error", role: "alert" }, message) : null;
   if (config.mode === "supabase") {
-    supabase = supabase || window.supabase.createClient(config.supabaseUrl, config.supabaseAnonKey);
     const form = h("form", { onsubmit: async (event) => {
       event.preventDefault();
       const data = new FormData(form);
-      const { data: session, error } = await supabase.auth.signInWithPassword({ email: data.get("email"), password: data.get("password") });
+      const { data: session, error } = await authClient.auth.signInWithPassword({ email: data.get("email"), password: data.get("password") });
       if (error) { status.textContent = error.message; return; }
       localStorage.setItem("cp_token", session.session.access_token);
       organizations = []; navigate("/");
@@ -315,4 +315,12 @@ function confirmRevoke(dialog, key) {
   dialog.showModal();
 }
 
+if (config.mode === "supabase") {
+  // supabase-js refreshes the session before it expires; keep the token the API calls use in step with it.
+  authClient = window.supabase.createClient(config.supabaseUrl, config.supabaseAnonKey);
+  authClient.auth.onAuthStateChange((_event, session) => {
+    if (session) localStorage.setItem("cp_token", session.access_token);
+  });
+}
 render();
+})();

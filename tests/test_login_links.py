@@ -1,0 +1,72 @@
+"""Embedded-mode sign-in links: one use, fifteen minutes, stored only as a hash."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from app.auth.keys import hash_key
+from app.auth.login_links import create_link
+from app.main import create_app
+from app.services import Services
+from db.queries.login_links import login_links
+from db.types import utcnow
+from tests.conftest import make_settings
+
+
+async def _app(**overrides):  # type: ignore[no-untyped-def]
+    settings = make_settings(**overrides)
+    services = Services.build(settings)
+    return create_app(settings, services), services
+
+
+async def test_a_link_signs_in_once_and_stores_only_a_hash(services: Services):
+    app, own = await _app()
+    url = await create_link(services.db, "me@example.com", "http://t")
+    code = url.split("code=")[1]
+    async with services.db.read() as conn:
+        stored = (await conn.execute(select(login_links))).mappings().one()
+    assert stored["code_hash"] == hash_key(code) and code not in str(dict(stored))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        first = await client.get(f"/login/link?code={code}")
+        assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
+        token = re.search(r"localStorage.setItem\('cp_token', \"([\w.-]+)\"\)", first.text).group(1)  # type: ignore[union-attr]
+        who = await client.post("/graphql", json={"query": "{ organizations { id } }"},
+                                headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert who.status_code == 200 and who.json()["data"] == {"organizations": []}
+        second = await client.get(f"/login/link?code={code}")
+        assert second.status_code == 400 and "already used" in second.text
+        assert (await client.get("/login/link?code=made-up")).status_code == 400
+    await own.db.dispose()
+
+
+async def test_a_link_expires_after_fifteen_minutes(services: Services):
+    app, own = await _app()
+    url = await create_link(services.db, "late@example.com", "http://t")
+    async with services.db.write() as conn:
+        await conn.execute(update(login_links).values(expires_at=utcnow() - timedelta(seconds=1)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get(url.replace("http://t", ""))).status_code == 400
+    await own.db.dispose()
+
+
+async def test_links_are_off_when_supabase_signs_people_in(services: Services):
+    app, own = await _app(supabase_url="https://project.supabase.co", supabase_anon_key="anon")
+    url = await create_link(services.db, "me@example.com", "http://t")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get(url.replace("http://t", ""))).status_code == 404
+        page = await client.get("/login")
+        assert '"mode":"supabase"' in page.text and "/ui/vendor/supabase.js" in page.text
+        assert (await client.get("/ui/vendor/supabase.js")).status_code == 200
+    await own.db.dispose()
+
+
+async def test_every_page_serves_the_app_shell(client: httpx.AsyncClient):
+    for path in ("/", "/login", "/learners", "/settings/api-keys", "/courses/x", "/variables/y"):
+        response = await client.get(path)
+        assert response.status_code == 200 and '<script src="/ui/app.js"></script>' in response.text, path
+    assert (await client.get("/ui/app.js")).status_code == 200
+    assert (await client.get("/ui/app.css")).status_code == 200
