@@ -140,10 +140,11 @@ async def nested(request: Request) -> Response:
     if org is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
     limit = int(request.query_params.get("limit", 5))
+    offset = int(request.query_params.get("offset", 0))
     async with pool.connection() as conn:
         courses = await (await conn.execute(
-            "SELECT id, name FROM courses WHERE org_id = %s ORDER BY created_at, id LIMIT %s",
-            (org, limit))).fetchall()  # fmt: skip
+            "SELECT id, name FROM courses WHERE org_id = %s ORDER BY created_at, id LIMIT %s OFFSET %s",
+            (org, limit, offset))).fetchall()  # fmt: skip
         ids = [c["id"] for c in courses]
         variables = await (await conn.execute(
             "SELECT id, course_id, name FROM variables WHERE org_id = %s AND course_id = ANY(%s)"

@@ -1,11 +1,13 @@
 """Root mutations. Each returns its object or a typed error from `schema.errors`; an error means nothing changed."""
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 
 from app.auth import keys
@@ -48,6 +50,34 @@ def _given(obj: Any) -> dict[str, Any]:
 
 def _not_found(what: str, field: str | None = None) -> NotFoundError:
     return NotFoundError(message=f"{what} not found", field=field)
+
+
+def _null_required(given: dict[str, Any], *fields: str) -> InvalidInputError | None:
+    """An update may leave a required field out, but not set it to null."""
+    for name in fields:
+        if name in given and given[name] is None:
+            return InvalidInputError(message=f"{name} cannot be null", field=name)
+    return None
+
+
+T = TypeVar("T")
+COURSE_CONFLICT = ("a course with this externalId exists", "externalId")
+LEARNER_CONFLICT = ("a learner with this email exists", "email")
+VARIABLE_CONFLICT = ("this course already has a variable with this name", "name")
+
+
+async def _unique_write(
+    info: CtxInfo, conflict: tuple[str, str], work: Callable[[AsyncConnection], Awaitable[T]]
+) -> T | ConflictError:
+    """Runs `work` in a write transaction; a unique index that another writer won first is a conflict, not a 500.
+
+    `work` checks first (the common case, with a clear answer); the index settles races between two writers.
+    """
+    try:
+        async with info.context.db.write() as conn:
+            return await work(conn)
+    except IntegrityError:
+        return ConflictError(message=conflict[0], field=conflict[1])
 
 
 @strawberry.input
@@ -159,36 +189,31 @@ class Mutation:
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
-        try:
-            async with info.context.db.write() as conn:
-                if data.external_id and await courses.external_id_taken(conn, org, data.external_id):
-                    return ConflictError(message="a course with this externalId exists", field="externalId")
-                row = await courses.insert_course(conn, org, data.model_dump())
-        except IntegrityError:
-            return ConflictError(message="a course with this externalId exists", field="externalId")
-        return Course.from_row(row)
+
+        async def work(conn: AsyncConnection) -> Course | ConflictError:
+            if data.external_id and await courses.external_id_taken(conn, org, data.external_id):
+                return ConflictError(message=COURSE_CONFLICT[0], field=COURSE_CONFLICT[1])
+            return Course.from_row(await courses.insert_course(conn, org, data.model_dump()))
+
+        return await _unique_write(info, COURSE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_course(self, info: CtxInfo, id: uuid.UUID, input: CourseUpdateInput) -> CoursePayload:
         given = _given(input)
-        for required in ("name", "active"):
-            if given.get(required, ...) is None:
-                return InvalidInputError(message=f"{required} cannot be null", field=required)
-        data = validated(models.CourseUpdate, given)
+        data = _null_required(given, "name", "active") or validated(models.CourseUpdate, given)
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
         fields = data.model_dump(include=set(given))
-        try:
-            async with info.context.db.write() as conn:
-                if fields.get("external_id") and await courses.external_id_taken(
-                    conn, org, fields["external_id"], except_id=id
-                ):
-                    return ConflictError(message="a course with this externalId exists", field="externalId")
-                row = await courses.update_course(conn, org, id, fields)
-        except IntegrityError:
-            return ConflictError(message="a course with this externalId exists", field="externalId")
-        return Course.from_row(row) if row else _not_found("course", "id")
+
+        async def work(conn: AsyncConnection) -> Course | ConflictError | NotFoundError:
+            external_id = fields.get("external_id")
+            if external_id and await courses.external_id_taken(conn, org, external_id, except_id=id):
+                return ConflictError(message=COURSE_CONFLICT[0], field=COURSE_CONFLICT[1])
+            row = await courses.update_course(conn, org, id, fields)
+            return Course.from_row(row) if row else _not_found("course", "id")
+
+        return await _unique_write(info, COURSE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def create_course_run(self, info: CtxInfo, input: CourseRunInput) -> CourseRunPayload:
@@ -212,33 +237,30 @@ class Mutation:
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
-        try:
-            async with info.context.db.write() as conn:
-                if await learners.email_taken(conn, org, data.email):
-                    return ConflictError(message="a learner with this email exists", field="email")
-                row = await learners.insert_learner(conn, org, data.model_dump())
-        except IntegrityError:
-            return ConflictError(message="a learner with this email exists", field="email")
-        return Learner.from_row(row)
+
+        async def work(conn: AsyncConnection) -> Learner | ConflictError:
+            if await learners.email_taken(conn, org, data.email):
+                return ConflictError(message=LEARNER_CONFLICT[0], field=LEARNER_CONFLICT[1])
+            return Learner.from_row(await learners.insert_learner(conn, org, data.model_dump()))
+
+        return await _unique_write(info, LEARNER_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_learner(self, info: CtxInfo, id: uuid.UUID, input: LearnerUpdateInput) -> LearnerPayload:
         given = _given(input)
-        if "email" in given and given["email"] is None:
-            return InvalidInputError(message="email cannot be null", field="email")
-        data = validated(models.LearnerUpdate, given)
+        data = _null_required(given, "email") or validated(models.LearnerUpdate, given)
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
         fields = data.model_dump(include=set(given))
-        try:
-            async with info.context.db.write() as conn:
-                if "email" in fields and await learners.email_taken(conn, org, fields["email"], except_id=id):
-                    return ConflictError(message="a learner with this email exists", field="email")
-                row = await learners.update_learner(conn, org, id, fields)
-        except IntegrityError:
-            return ConflictError(message="a learner with this email exists", field="email")
-        return Learner.from_row(row) if row else _not_found("learner", "id")
+
+        async def work(conn: AsyncConnection) -> Learner | ConflictError | NotFoundError:
+            if "email" in fields and await learners.email_taken(conn, org, fields["email"], except_id=id):
+                return ConflictError(message=LEARNER_CONFLICT[0], field=LEARNER_CONFLICT[1])
+            row = await learners.update_learner(conn, org, id, fields)
+            return Learner.from_row(row) if row else _not_found("learner", "id")
+
+        return await _unique_write(info, LEARNER_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def enroll_learner(self, info: CtxInfo, input: EnrollmentInput) -> EnrollmentPayload:
@@ -273,49 +295,43 @@ class Mutation:
             return problem
         org = info.context.org_id
         fields = {**data.model_dump(), "type": data.type.value, "default_value": default}
-        conflict = ConflictError(message="this course already has a variable with this name", field="name")
-        try:
-            async with info.context.db.write() as conn:
-                if data.course_id and (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
-                    return _not_found("course", "courseId")
-                if await variables.name_taken(conn, org, data.course_id, data.name):
-                    return conflict
-                row = await variables.insert_variable(conn, org, fields)
-        except IntegrityError:
-            return conflict
-        return Variable.from_row(row)
+
+        async def work(conn: AsyncConnection) -> Variable | ConflictError | NotFoundError:
+            if data.course_id and (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
+                return _not_found("course", "courseId")
+            if await variables.name_taken(conn, org, data.course_id, data.name):
+                return ConflictError(message=VARIABLE_CONFLICT[0], field=VARIABLE_CONFLICT[1])
+            return Variable.from_row(await variables.insert_variable(conn, org, fields))
+
+        return await _unique_write(info, VARIABLE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_variable(self, info: CtxInfo, id: uuid.UUID, input: VariableUpdateInput) -> VariablePayload:
         given = _given(input)
-        for required in ("name", "active"):
-            if given.get(required, ...) is None:
-                return InvalidInputError(message=f"{required} cannot be null", field=required)
-        data = validated(models.VariableUpdate, given)
+        data = _null_required(given, "name", "active") or validated(models.VariableUpdate, given)
         if isinstance(data, InvalidInputError):
             return data
         fields = data.model_dump(include=set(given))
         org = info.context.org_id
-        conflict = ConflictError(message="this course already has a variable with this name", field="name")
-        try:
-            async with info.context.db.write() as conn:
-                current = (await variables.get_variables(conn, org, [id]))[0]
-                if current is None:
-                    return _not_found("variable", "id")
-                if "default_value" in fields:
-                    kind = models.VariableType(current["type"])
-                    fields["default_value"], problem = _check_default(kind, fields["default_value"])
-                    if problem:
-                        return problem
-                if "name" in fields and await variables.name_taken(
-                    conn, org, current["course_id"], fields["name"], except_id=id
-                ):
-                    return conflict
-                row = await variables.update_variable(conn, org, id, fields)
-        except IntegrityError:
-            return conflict
-        assert row is not None
-        return Variable.from_row(row)
+
+        async def work(conn: AsyncConnection) -> Variable | ConflictError | NotFoundError | InvalidInputError:
+            current = (await variables.get_variables(conn, org, [id]))[0]
+            if current is None:
+                return _not_found("variable", "id")
+            if "default_value" in fields:
+                kind = models.VariableType(current["type"])
+                fields["default_value"], problem = _check_default(kind, fields["default_value"])
+                if problem:
+                    return problem
+            if "name" in fields and await variables.name_taken(
+                conn, org, current["course_id"], fields["name"], except_id=id
+            ):
+                return ConflictError(message=VARIABLE_CONFLICT[0], field=VARIABLE_CONFLICT[1])
+            row = await variables.update_variable(conn, org, id, fields)
+            assert row is not None  # the row was read in this transaction
+            return Variable.from_row(row)
+
+        return await _unique_write(info, VARIABLE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA, description="Records a value; 'number' takes numeric strings.")
     async def set_variable(self, info: CtxInfo, input: SetVariableInput) -> VariableValuePayload:
