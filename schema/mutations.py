@@ -368,7 +368,7 @@ class Mutation:
             row = await values.record_value(conn, org, new)
             course_id = target.course_id or target.run_course_id
             if course_id is not None:
-                await learners.enroll(
+                await learners.ensure_enrolled(
                     conn, org, learner_id=input.learner_id, course_id=course_id, course_run_id=input.course_run_id
                 )
         return VariableValue.from_row(row)

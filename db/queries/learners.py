@@ -93,6 +93,40 @@ async def enrollments_by_learner(
     return group_rows((await conn.execute(stmt)).mappings(), "learner_id", learner_ids)
 
 
+async def ensure_enrolled(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    learner_id: uuid.UUID,
+    course_id: uuid.UUID,
+    course_run_id: uuid.UUID | None,
+) -> None:
+    """Enrolls unless already enrolled; one statement, nothing read back (the hot path of every set)."""
+    await conn.execute(_enroll_statement(conn, org_id, learner_id, course_id, course_run_id))
+
+
+def _enroll_statement(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    course_id: uuid.UUID,
+    course_run_id: uuid.UUID | None,
+) -> Any:
+    return (
+        dialect_insert(conn, enrollments)
+        .values(
+            id=uuid.uuid4(),
+            org_id=org_id,
+            learner_id=learner_id,
+            course_id=course_id,
+            course_run_id=course_run_id,
+            run_key=course_run_id or NIL_UUID,
+            enrolled_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["learner_id", "course_id", "run_key"])
+    )
+
+
 async def enroll(
     conn: AsyncConnection,
     org_id: uuid.UUID,
@@ -103,20 +137,7 @@ async def enroll(
 ) -> RowMapping:
     """Idempotent: enrolling twice in the same course run returns the existing enrollment."""
     run_key = course_run_id or NIL_UUID
-    stmt = (
-        dialect_insert(conn, enrollments)
-        .values(
-            id=uuid.uuid4(),
-            org_id=org_id,
-            learner_id=learner_id,
-            course_id=course_id,
-            course_run_id=course_run_id,
-            run_key=run_key,
-            enrolled_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["learner_id", "course_id", "run_key"])
-    )
-    await conn.execute(stmt)
+    await conn.execute(_enroll_statement(conn, org_id, learner_id, course_id, course_run_id))
     found = select(enrollments).where(
         enrollments.c.learner_id == learner_id,
         enrollments.c.course_id == course_id,
