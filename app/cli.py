@@ -177,6 +177,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.workers > 1:
+        if settings.is_sqlite:
+            sys.exit("several workers need PostgreSQL (DATABASE_URL): SQLite takes one writer process")
+        if settings.rate_limit_enabled and not settings.redis_url:
+            print("warning: without REDIS_URL each worker keeps its own rate-limit budget", file=sys.stderr)
+        uvicorn.run("app.asgi:build", factory=True, host=args.host, port=args.port, workers=args.workers,
+                    log_level=settings.log_level, proxy_headers=True)  # fmt: skip
+        return
     app = create_app(settings)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True)
     server = uvicorn.Server(config)
@@ -204,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve the API (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL; Redis for shared limits)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

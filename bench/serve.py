@@ -1,10 +1,5 @@
-"""The app as the benchmark serves it: built from the environment, like `coursepipeline serve`."""
+"""The app as the benchmark serves it: the same factory `coursepipeline serve --workers` uses."""
 
-from starlette.applications import Starlette
+from app.asgi import build as app_factory
 
-from app.main import create_app
-from app.settings import Settings
-
-
-def app_factory() -> Starlette:
-    return create_app(Settings.from_env(dotenv=None))
+__all__ = ["app_factory"]

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -16,6 +16,8 @@ from schema.queries import Query
 from schema.scalars import DateTime
 
 log = logging.getLogger("coursepipeline.graphql")
+MAX_DEPTH = 10
+MAX_TOKENS = 5000
 
 
 class Schema(strawberry.Schema):
@@ -40,7 +42,13 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # The REST facade sends the same few documents over and over: parse and validate each once
         # (the caches live at module level, shared by every request's fresh extension instance).
-        extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            # A public endpoint bounds what one document may ask for.
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ],
     )
 
 

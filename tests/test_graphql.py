@@ -179,3 +179,13 @@ async def test_aggregate_computes_only_what_is_selected(gql: GQL, services):
     numeric = everything["variable"]["aggregate"]["numeric"]
     assert numeric["median"] == 2.5 and numeric["percentiles"]["p90"] == pytest.approx(3.7)
     assert len(cheap) < len(full)
+
+
+async def test_documents_too_deep_or_too_long_are_refused(gql: GQL):
+    deep = "{ courses { data { variables { course { variables { course { variables { course { variables "
+    deep += "{ course { variables { id } } } } } } } } } } } }"
+    body = await gql.raw(deep)
+    assert body["data"] is None and "exceeds maximum operation depth" in body["errors"][0]["message"]
+    long = "{ " + " ".join(f"a{i}: courses {{ pagination {{ limit }} }}" for i in range(800)) + " }"
+    body = await gql.raw(long)
+    assert body["data"] is None and "token" in body["errors"][0]["message"].lower()

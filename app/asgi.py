@@ -1,0 +1,10 @@
+"""The app built from the environment, for process managers and `coursepipeline serve --workers N`."""
+
+from starlette.applications import Starlette
+
+from app.main import create_app
+from app.settings import Settings
+
+
+def build() -> Starlette:
+    return create_app(Settings.from_env())
