@@ -14,6 +14,9 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
+# Child lists are ordered by creation; enrollments call theirs `enrolled_at`.
+ORDER_COLUMN = {"enrollments": "enrolled_at"}
+
 
 def table(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
@@ -39,6 +42,19 @@ async def fetch_by_ids(
     stmt = select(tbl).where(tbl.c.org_id == org_id, tbl.c.id.in_(set(ids)))
     found = {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
     return [found.get(i) for i in ids]
+
+
+async def fetch_children(
+    conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, parent: str, parent_ids: Sequence[uuid.UUID]
+) -> list[list[RowMapping]]:
+    """The rows of `tbl` under each parent id (oldest first), in one statement, in the order of `parent_ids`."""
+    column = tbl.c[parent]
+    stmt = (
+        select(tbl)
+        .where(tbl.c.org_id == org_id, column.in_(set(parent_ids)))
+        .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
+    )
+    return group_rows((await conn.execute(stmt)).mappings(), parent, parent_ids)
 
 
 def group_rows(rows: Iterable[RowMapping], key: str, keys: Sequence[Hashable]) -> list[list[RowMapping]]:

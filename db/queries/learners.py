@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Enrollment, Learner
-from db.queries.common import Page, dialect_insert, fetch_by_ids, fetch_page, group_rows, table
+from db.queries.common import Page, dialect_insert, fetch_by_ids, fetch_children, fetch_page, table
 from db.types import NIL_UUID, utcnow
 
 learners = table(Learner)
@@ -85,12 +85,7 @@ async def update_learner(
 async def enrollments_by_learner(
     conn: AsyncConnection, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
 ) -> list[list[RowMapping]]:
-    stmt = (
-        select(enrollments)
-        .where(enrollments.c.org_id == org_id, enrollments.c.learner_id.in_(set(learner_ids)))
-        .order_by(enrollments.c.enrolled_at, enrollments.c.id)
-    )
-    return group_rows((await conn.execute(stmt)).mappings(), "learner_id", learner_ids)
+    return await fetch_children(conn, enrollments, org_id, "learner_id", learner_ids)
 
 
 async def ensure_enrolled(

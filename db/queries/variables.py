@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Variable
-from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, table
+from db.queries.common import Page, fetch_by_ids, fetch_children, fetch_page, table
 from db.types import NIL_UUID, utcnow
 
 variables = table(Variable)
@@ -41,12 +41,7 @@ async def get_variables(conn: AsyncConnection, org_id: uuid.UUID, ids: Sequence[
 async def variables_by_course(
     conn: AsyncConnection, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]
 ) -> list[list[RowMapping]]:
-    stmt = (
-        select(variables)
-        .where(variables.c.org_id == org_id, variables.c.course_id.in_(set(course_ids)))
-        .order_by(variables.c.created_at, variables.c.id)
-    )
-    return group_rows((await conn.execute(stmt)).mappings(), "course_id", course_ids)
+    return await fetch_children(conn, variables, org_id, "course_id", course_ids)
 
 
 async def name_taken(
