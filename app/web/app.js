@@ -64,7 +64,12 @@ const routes = [
   [/^\/learners$/, learnersPage], [/^\/settings\/api-keys$/, apiKeysPage],
 ];
 
+// Each render paints only if no newer render started meanwhile (a slow page must not overwrite a newer one).
+let renderSeq = 0;
+
 async function render() {
+  const seq = ++renderSeq;
+  const paint = (...nodes) => { if (seq === renderSeq) main.replaceChildren(...nodes); };
   const path = location.pathname;
   if (path === "/login" || !token()) { header.replaceChildren(); return loginPage(); }
   try {
@@ -74,12 +79,17 @@ async function render() {
     renderHeader();
     for (const [pattern, view] of routes) {
       const match = path.match(pattern);
-      if (match) { main.replaceChildren(h("p", { class: "muted" }, "Loading…")); await view(...match.slice(1)); main.focus(); return; }
+      if (match) {
+        paint(h("p", { class: "muted" }, "Loading…"));
+        await view(paint, ...match.slice(1));
+        if (seq === renderSeq) main.focus();
+        return;
+      }
     }
-    main.replaceChildren(h("h1", {}, "Page not found"), link("/", "Back to the dashboard"));
+    paint(h("h1", {}, "Page not found"), link("/", "Back to the dashboard"));
   } catch (error) {
     if (error instanceof AuthError) { localStorage.removeItem("cp_token"); organizations = []; return loginPage(error.message); }
-    main.replaceChildren(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, error.message));
+    paint(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, error.message));
   }
 }
 
@@ -147,11 +157,11 @@ async function createOrganizationPage() {
 }
 
 // --- dashboard, courses, variables ---
-async function dashboard() {
+async function dashboard(paint) {
   const data = await gql(`{ courses(limit: 200) { data { id name externalId active
     stats { enrolledLearners learnersWithValues variables activeVariables valuesRecorded lastActivityAt } } } }`);
   const courses = data.courses.data;
-  main.replaceChildren(h("h1", {}, "Courses"),
+  paint(h("h1", {}, "Courses"),
     courses.length ? h("div", { class: "cards" }, courses.map((c) => h("article", { class: "card" },
       h("h2", {}, link(`/courses/${c.id}`, c.name)),
       h("p", { class: "muted" }, c.externalId || "no external id", c.active ? "" : " · inactive"),
@@ -163,12 +173,12 @@ async function dashboard() {
       : h("p", { class: "muted" }, "No courses yet. Create them through the GraphQL API (createCourse)."));
 }
 
-async function coursePage(id) {
+async function coursePage(paint, id) {
   const data = await gql(`query($id: UUID!) { course(id: $id) { id name description externalId
     runs { id name startsAt endsAt } variables { id name type active description } } }`, { id });
   const course = data.course;
-  if (!course) { main.replaceChildren(h("h1", {}, "Course not found"), link("/", "Back to the dashboard")); return; }
-  main.replaceChildren(h("p", {}, link("/", "← Courses")), h("h1", {}, course.name),
+  if (!course) { paint(h("h1", {}, "Course not found"), link("/", "Back to the dashboard")); return; }
+  paint(h("p", {}, link("/", "← Courses")), h("h1", {}, course.name),
     course.description ? h("p", {}, course.description) : null,
     h("h2", {}, "Variables"),
     h("div", { class: "table-wrap" }, h("table", {},
@@ -208,7 +218,7 @@ function barChart(title, bars) {
   return h("figure", { class: "chart" }, svg, h("figcaption", { class: "muted" }, title));
 }
 
-async function variablePage(id) {
+async function variablePage(paint, id) {
   const data = await gql(`query($id: UUID!) { variable(id: $id) { id name type description courseId active
     course { id name }
     aggregate { valuesRecorded learnersWithValue lastRecordedAt
@@ -216,7 +226,7 @@ async function variablePage(id) {
     histogram(buckets: 10) { lower upper count }
     values(limit: 20) { value recordedAt courseRunId learner { email } } } }`, { id });
   const v = data.variable;
-  if (!v) { main.replaceChildren(h("h1", {}, "Variable not found"), link("/", "Back to the dashboard")); return; }
+  if (!v) { paint(h("h1", {}, "Variable not found"), link("/", "Back to the dashboard")); return; }
   const a = v.aggregate;
   const summary = [["Values recorded", num(a.valuesRecorded)], ["Learners with a value", num(a.learnersWithValue)], ["Last recorded", fmt(a.lastRecordedAt)]];
   if (a.numeric) summary.push(["Mean", num(a.numeric.mean)], ["Median", num(a.numeric.median)], ["Std. deviation", num(a.numeric.stddev)],
@@ -224,7 +234,7 @@ async function variablePage(id) {
   let chart;
   if (v.type === "NUMBER") chart = v.histogram.length ? barChart(`Histogram of current values of ${v.name}`, v.histogram.map((b) => ({ label: `${num(b.lower)}–${num(b.upper)}`, count: b.count }))) : null;
   else chart = a.distribution && a.distribution.length ? barChart(`Distribution of current values of ${v.name}`, a.distribution.map((d) => ({ label: typeof d.value === "string" ? d.value : JSON.stringify(d.value), count: d.count }))) : null;
-  main.replaceChildren(
+  paint(
     h("p", {}, v.course ? link(`/courses/${v.course.id}`, `← ${v.course.name}`) : link("/", "← Courses")),
     h("h1", {}, v.name, " ", h("span", { class: "muted" }, `(${v.type.toLowerCase()})`)),
     v.description ? h("p", {}, v.description) : null,
@@ -237,7 +247,7 @@ async function variablePage(id) {
         h("td", {}, typeof x.value === "string" ? x.value : JSON.stringify(x.value)), h("td", {}, fmt(x.recordedAt))))))));
 }
 
-async function learnersPage() {
+async function learnersPage(paint) {
   const params = new URLSearchParams(location.search);
   const search = params.get("search") || "";
   const data = await gql(`query($search: String) { learners(search: $search, limit: 50) { data { id email name externalId createdAt } pagination { hasMore } } }`, { search: search || null });
@@ -247,7 +257,7 @@ async function learnersPage() {
     h("div", { class: "field" }, h("label", { for: "learner-search" }, "Search by name or email"), h("input", { id: "learner-search", name: "search", type: "search", value: search })),
     h("button", { type: "submit" }, "Search"));
   const rows = data.learners.data;
-  main.replaceChildren(h("h1", {}, "Learners"), form,
+  paint(h("h1", {}, "Learners"), form,
     h("p", { class: "muted", role: "status" }, `${rows.length}${data.learners.pagination.hasMore ? "+" : ""} learner(s)`),
     h("div", { class: "table-wrap" }, h("table", {},
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Email"), h("th", { scope: "col" }, "External id"), h("th", { scope: "col" }, "Since"))),
@@ -255,7 +265,7 @@ async function learnersPage() {
 }
 
 // --- API keys ---
-async function apiKeysPage(created) {
+async function apiKeysPage(paint, created) {
   const data = await gql("{ apiKeys { id name prefix createdAt expiresAt lastUsedAt revokedAt status } }");
   const status = h("p", { role: "status", class: "error" });
   const form = h("form", { class: "inline", "aria-label": "Create an API key", onsubmit: async (event) => {
@@ -266,7 +276,7 @@ async function apiKeysPage(created) {
     const result = (await gql(`mutation($input: ApiKeyInput!) { createApiKey(input: $input) {
       __typename ... on ApiKeyCreated { id name key } ... on UserError { message } } }`, { input })).createApiKey;
     if (result.__typename !== "ApiKeyCreated") { status.textContent = result.message; return; }
-    await apiKeysPage(result);
+    await apiKeysPage(paint, result);
   } },
     h("div", { class: "field" }, h("label", { for: "key-name" }, "Name"), h("input", { id: "key-name", name: "name", required: true, maxlength: 200, placeholder: "e.g. LMS sync" })),
     h("div", { class: "field" }, h("label", { for: "key-expires" }, "Expires (optional)"), h("input", { id: "key-expires", name: "expires", type: "date" })),
@@ -289,17 +299,18 @@ async function apiKeysPage(created) {
     h("td", {}, k.name), h("td", {}, h("code", {}, `${k.prefix}…`)), h("td", {}, fmt(k.createdAt)), h("td", {}, fmt(k.expiresAt)),
     h("td", {}, fmt(k.lastUsedAt)), h("td", {}, h("span", { class: `badge ${k.status}` }, k.status)),
     h("td", {}, k.status === "active" ? h("button", { class: "danger", type: "button", "aria-label": `Revoke ${k.name}`,
-      onclick: () => confirmRevoke(dialog, k) }, "Revoke") : "")));
-  main.replaceChildren(h("h1", {}, "API keys"),
+      onclick: () => confirmRevoke(paint, dialog, k) }, "Revoke") : "")));
+  paint(h("h1", {}, "API keys"),
     h("p", {}, "Integrations authenticate with these keys (Authorization: Bearer, X-API-Key or ?apiKey=)."),
     secretBox, h("h2", {}, "Create a key"), form, status, h("h2", {}, "Keys"),
     rows.length ? h("div", { class: "table-wrap" }, h("table", {},
       h("thead", {}, h("tr", {}, ["Name", "Prefix", "Created", "Expires", "Last used", "Status", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows))) : h("p", { class: "muted" }, "No keys yet."), dialog);
-  if (created) document.getElementById("new-key").scrollIntoView();
+  const secretShown = document.getElementById("new-key");
+  if (created && secretShown) secretShown.scrollIntoView();
 }
 
-function confirmRevoke(dialog, key) {
+function confirmRevoke(paint, dialog, key) {
   dialog.replaceChildren(
     h("h2", { id: "revoke-title" }, `Revoke “${key.name}”?`),
     h("p", {}, "Integrations using this key stop working at once. This cannot be undone."),
@@ -310,7 +321,7 @@ function confirmRevoke(dialog, key) {
     if (dialog.returnValue !== "revoke") return;
     const result = (await gql(`mutation($id: UUID!) { revokeApiKey(id: $id) { __typename ... on UserError { message } } }`, { id: key.id })).revokeApiKey;
     notify(result.__typename === "ApiKey" ? `Revoked “${key.name}”` : result.message);
-    await apiKeysPage();
+    await apiKeysPage(paint);
   };
   dialog.showModal();
 }
