@@ -1,15 +1,16 @@
-"""Logging set-up, with API keys passed as `?apiKey=` redacted from every line."""
+"""Logging set-up, with secrets passed in query strings (`?apiKey=`, sign-in `?code=`) redacted from every line."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-_API_KEY_IN_QUERY = re.compile(r"(apiKey=)[^&\s\"']+", re.IGNORECASE)
+# API keys sent as ?apiKey=, and the one-time codes of sign-in links (/login/link?code=).
+_SECRET_IN_QUERY = re.compile(r"((?:apiKey|code)=)[^&\s\"']+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    return _API_KEY_IN_QUERY.sub(r"\1[REDACTED]", text)
+    return _SECRET_IN_QUERY.sub(r"\1[REDACTED]", text)
 
 
 class RedactApiKeys(logging.Filter):

@@ -243,6 +243,9 @@ def test_api_keys_in_query_strings_are_redacted_from_logs(caplog):
     RedactApiKeys().filter(record)
     line = record.getMessage()
     assert "cp_secret123" not in line and "apiKey=[REDACTED]&x=1" in line
+    link = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "GET %s", ("/login/link?code=abc123",), None)
+    RedactApiKeys().filter(link)
+    assert link.getMessage() == "GET /login/link?code=[REDACTED]"
 
 
 # --- JWKS: a local key server, ES256 tokens ---

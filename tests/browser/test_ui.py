@@ -141,3 +141,22 @@ async def test_switching_organizations(page, signed_in, services, client):  # ty
     await page.get_by_text("No courses yet").wait_for()
     await switcher.select_option(label="Acme Learning")
     await page.get_by_role("link", name="Python Foundations").wait_for()
+
+
+async def test_api_docs_authorize_with_a_key_and_try_a_call(page, services, client):  # type: ignore[no-untyped-def]
+    tenant = await make_tenant(services, "Docs Org")
+    await f.course(GQL(client, tenant.key_headers), "Docs course")
+    await page.goto("/api/docs")
+    await page.get_by_role("button", name="Authorize").first.click()
+    scheme = page.locator(".auth-container").filter(has_text="HeaderApiKey")
+    await scheme.locator("input").fill(tenant.key)
+    await scheme.get_by_role("button", name="Authorize").click()
+    await page.get_by_role("button", name="Close").first.click()
+
+    operation = page.locator("#operations-Courses-list_courses")
+    await operation.locator(".opblock-summary").click()  # try-it-out is on by default here
+    await operation.get_by_role("button", name="Execute").click()
+    response = operation.locator(".live-responses-table tbody .response-col_status").first
+    await response.wait_for()
+    assert (await response.inner_text()).strip() == "200"
+    assert "Docs course" in await operation.locator(".live-responses-table").inner_text()
