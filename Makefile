@@ -1,7 +1,7 @@
 # Two commands do everything: `make run` and `make test`. The virtual environment lives in .venv.
 VENV       ?= .venv
 PYTHON     ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-                command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+                command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
                 && echo $$p && break; done)
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.installed
