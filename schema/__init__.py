@@ -5,7 +5,13 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -18,6 +24,7 @@ from schema.scalars import DateTime
 log = logging.getLogger("coursepipeline.graphql")
 MAX_DEPTH = 10
 MAX_TOKENS = 5000
+DEPTH_RULES = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
 
 
 class Schema(strawberry.Schema):
@@ -45,8 +52,9 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            # A public endpoint bounds what one document may ask for.
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            # A public endpoint bounds what one document may ask for. The depth rule is built once: a new rule
+            # class per request would change the validation cache's key and defeat it.
+            lambda: AddValidationRules(DEPTH_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests import factories as f
@@ -189,3 +191,27 @@ async def test_documents_too_deep_or_too_long_are_refused(gql: GQL):
     long = "{ " + " ".join(f"a{i}: courses {{ pagination {{ limit }} }}" for i in range(800)) + " }"
     body = await gql.raw(long)
     assert body["data"] is None and "token" in body["errors"][0]["message"].lower()
+
+
+async def test_fixed_documents_are_validated_once(services):
+    """The REST facade's documents hit the validation cache after their first use (the hot path relies on it)."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from app.auth.principal import ApiKeyPrincipal
+    from rest.documents import DOCUMENTS
+    from schema.context import build_context
+
+    cache = _get_validate_cache(256)
+    principal = ApiKeyPrincipal(uuid.uuid4(), uuid.uuid4())
+    before = cache.cache_info()
+    for _ in range(5):
+        result = await services.schema.execute(
+            DOCUMENTS["ListCourses"],
+            variable_values={"active": None, "limit": 7, "offset": 0},
+            context_value=build_context(principal, services),
+            operation_name="ListCourses",
+        )
+        assert not result.errors
+    after = cache.cache_info()
+    assert after.misses - before.misses <= 1
+    assert after.hits - before.hits >= 4
