@@ -8,14 +8,24 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
 
 # Child lists are ordered by creation; enrollments call theirs `enrolled_at`.
 ORDER_COLUMN = {"enrollments": "enrolled_at"}
+
+
+def one_of(conn: AsyncConnection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN (values)`. On PostgreSQL as `column = ANY(array)`: one bound parameter whatever the count, so the
+    statement text stays the same and is prepared once, instead of being re-rendered for every list length."""
+    distinct = list(dict.fromkeys(values))
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, distinct, type_=ARRAY(column.type)))
+    return column.in_(distinct)
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -39,7 +49,7 @@ async def fetch_page(conn: AsyncConnection, stmt: Select[Any], limit: int, offse
 async def fetch_by_ids(
     conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> list[RowMapping | None]:
-    stmt = select(tbl).where(tbl.c.org_id == org_id, tbl.c.id.in_(set(ids)))
+    stmt = select(tbl).where(tbl.c.org_id == org_id, one_of(conn, tbl.c.id, ids))
     found = {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
     return [found.get(i) for i in ids]
 
@@ -51,7 +61,7 @@ async def fetch_children(
     column = tbl.c[parent]
     stmt = (
         select(tbl)
-        .where(tbl.c.org_id == org_id, column.in_(set(parent_ids)))
+        .where(tbl.c.org_id == org_id, one_of(conn, column, parent_ids))
         .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
     )
     return group_rows((await conn.execute(stmt)).mappings(), parent, parent_ids)

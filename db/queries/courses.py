@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Course, CourseRun
-from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, table
+from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, one_of, table
 from db.types import utcnow
 
 courses = table(Course)
@@ -68,7 +68,7 @@ async def runs_by_course(
 ) -> list[list[RowMapping]]:
     stmt = (
         select(runs)
-        .where(runs.c.org_id == org_id, runs.c.course_id.in_(set(course_ids)))
+        .where(runs.c.org_id == org_id, one_of(conn, runs.c.course_id, course_ids))
         .order_by(runs.c.starts_at, runs.c.created_at)
     )
     return group_rows((await conn.execute(stmt)).mappings(), "course_id", course_ids)

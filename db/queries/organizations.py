@@ -10,7 +10,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Organization, OrganizationMember, Role
-from db.queries.common import table
+from db.queries.common import one_of, table
 from db.types import utcnow
 
 organizations = table(Organization)
@@ -44,6 +44,6 @@ async def memberships(conn: AsyncConnection, user_id: str) -> list[RowMapping]:
 
 
 async def get_organizations(conn: AsyncConnection, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
-    stmt = select(organizations).where(organizations.c.id.in_(set(ids)))
+    stmt = select(organizations).where(one_of(conn, organizations.c.id, ids))
     found = {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
     return [found.get(i) for i in ids]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, distinct, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.queries.common import one_of
 from db.queries.learners import enrollments
 from db.queries.values import current, history
 from db.queries.variables import variables
@@ -59,8 +60,8 @@ async def aggregates(
     ids = set(variable_ids)
     result = {vid: Aggregate() for vid in ids}
 
-    hist_filter: list[ColumnElement[bool]] = [history.c.org_id == org_id, history.c.variable_id.in_(ids)]
-    cur_filter: list[ColumnElement[bool]] = [current.c.org_id == org_id, current.c.variable_id.in_(ids)]
+    hist_filter: list[ColumnElement[bool]] = [history.c.org_id == org_id, one_of(conn, history.c.variable_id, ids)]
+    cur_filter: list[ColumnElement[bool]] = [current.c.org_id == org_id, one_of(conn, current.c.variable_id, ids)]
     if course_run_id is not None:
         hist_filter.append(history.c.course_run_id == course_run_id)
         cur_filter.append(current.c.run_key == course_run_id)
@@ -98,7 +99,7 @@ async def aggregates(
 
     categorical_ids = [vid for vid, agg in result.items() if agg.learners_with_value and not agg.count]
     if categorical_ids and distribution:
-        await _distribution(conn, [*cur_filter, current.c.variable_id.in_(categorical_ids)], result)
+        await _distribution(conn, [*cur_filter, one_of(conn, current.c.variable_id, categorical_ids)], result)
     return [result[vid] for vid in variable_ids]
 
 
@@ -198,7 +199,7 @@ async def course_stats(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Seq
 
     enrolled = (
         select(enrollments.c.course_id, func.count(distinct(enrollments.c.learner_id)))
-        .where(enrollments.c.org_id == org_id, enrollments.c.course_id.in_(ids))
+        .where(enrollments.c.org_id == org_id, one_of(conn, enrollments.c.course_id, ids))
         .group_by(enrollments.c.course_id)
     )
     for cid, n in await conn.execute(enrolled):
@@ -206,7 +207,7 @@ async def course_stats(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Seq
 
     var_counts = (
         select(variables.c.course_id, func.count(), func.count().filter(variables.c.active.is_(True)))
-        .where(variables.c.org_id == org_id, variables.c.course_id.in_(ids))
+        .where(variables.c.org_id == org_id, one_of(conn, variables.c.course_id, ids))
         .group_by(variables.c.course_id)
     )
     for cid, n, active in await conn.execute(var_counts):
@@ -220,7 +221,7 @@ async def course_stats(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Seq
             func.max(history.c.recorded_at),
         )
         .join(variables, and_(variables.c.id == history.c.variable_id))
-        .where(history.c.org_id == org_id, variables.c.course_id.in_(ids))
+        .where(history.c.org_id == org_id, one_of(conn, variables.c.course_id, ids))
         .group_by(variables.c.course_id)
     )
     for cid, n, learners, last in await conn.execute(activity):

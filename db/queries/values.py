@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, VariableValue
-from db.queries.common import Page, dialect_insert, fetch_page, group_rows, table
+from db.queries.common import Page, dialect_insert, fetch_page, group_rows, one_of, table
 from db.queries.courses import runs
 from db.queries.learners import learners
 from db.queries.variables import variables
@@ -117,7 +117,7 @@ async def latest_values_by_variable(
             )
             .label("rank"),
         )
-        .where(history.c.org_id == org_id, history.c.variable_id.in_(set(variable_ids)))
+        .where(history.c.org_id == org_id, one_of(conn, history.c.variable_id, variable_ids))
         .subquery()
     )
     stmt = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.variable_id, ranked.c.rank)
@@ -146,7 +146,7 @@ async def current_values_by_learner(
     stmt = (
         select(*CURRENT_COLUMNS)
         .join(variables, variables.c.id == current.c.variable_id)
-        .where(current.c.org_id == org_id, current.c.learner_id.in_(set(learner_ids)))
+        .where(current.c.org_id == org_id, one_of(conn, current.c.learner_id, learner_ids))
         .order_by(variables.c.name, current.c.run_key)
     )
     if course_id is not None:
