@@ -1,10 +1,12 @@
 """GraphQL object types. Each is built from a database row; nested fields go through the request's DataLoaders."""
 
+import dataclasses
 import enum
+import functools
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.engine import RowMapping
@@ -18,6 +20,7 @@ from schema.context import Context
 from schema.errors import BadInput
 
 CtxInfo = Info[Context, None]
+T = TypeVar("T")
 MAX_LIMIT = 1000
 
 VariableType = strawberry.enum(
@@ -28,6 +31,19 @@ VariableType = strawberry.enum(
 
 def variable_type(value: str) -> Any:
     return VariableType(value)
+
+
+Row = RowMapping | dict[str, Any]
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+def from_row(cls: type[T], row: Row, **overrides: Any) -> T:
+    """An object type from a row whose keys are its field names (resolver fields excepted), plus any overrides."""
+    return cls(**{name: overrides[name] if name in overrides else row[name] for name in _field_names(cls)})
 
 
 def check_page(limit: int, offset: int) -> None:
@@ -69,7 +85,7 @@ class Organization:
 
     @classmethod
     def from_row(cls, row: RowMapping, role: str | None = None) -> "Organization":
-        return cls(id=row["id"], name=row["name"], created_at=row["created_at"], role=role)
+        return from_row(cls, row, role=role)
 
 
 @strawberry.type
@@ -82,15 +98,8 @@ class CourseRun:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "CourseRun":
-        return cls(
-            id=row["id"],
-            course_id=row["course_id"],
-            name=row["name"],
-            starts_at=row["starts_at"],
-            ends_at=row["ends_at"],
-            created_at=row["created_at"],
-        )
+    def from_row(cls, row: Row) -> "CourseRun":
+        return from_row(cls, row)
 
 
 @strawberry.type
@@ -118,16 +127,8 @@ class Course:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "Course":
-        return cls(
-            id=row["id"],
-            external_id=row["external_id"],
-            name=row["name"],
-            description=row["description"],
-            active=row["active"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+    def from_row(cls, row: Row) -> "Course":
+        return from_row(cls, row)
 
     @strawberry.field
     async def variables(self, info: CtxInfo) -> list["Variable"]:
@@ -228,15 +229,8 @@ class VariableValue:
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping | dict[str, Any]) -> "VariableValue":
-        return cls(
-            id=row["id"],
-            variable_id=row["variable_id"],
-            learner_id=row["learner_id"],
-            course_run_id=row["course_run_id"],
-            value=row["value"],
-            recorded_at=row["recorded_at"],
-        )
+    def from_row(cls, row: Row) -> "VariableValue":
+        return from_row(cls, row)
 
     @strawberry.field
     async def learner(self, info: CtxInfo) -> Annotated["Learner", strawberry.lazy("schema.types")] | None:
@@ -257,18 +251,8 @@ class Variable:
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "Variable":
-        return cls(
-            id=row["id"],
-            course_id=row["course_id"],
-            name=row["name"],
-            description=row["description"],
-            type=variable_type(row["type"]),
-            active=row["active"],
-            default_value=row["default_value"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+    def from_row(cls, row: Row) -> "Variable":
+        return from_row(cls, row, type=variable_type(row["type"]))
 
     @strawberry.field
     async def course(self, info: CtxInfo) -> Course | None:
@@ -344,14 +328,8 @@ class Enrollment:
     enrolled_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "Enrollment":
-        return cls(
-            id=row["id"],
-            learner_id=row["learner_id"],
-            course_id=row["course_id"],
-            course_run_id=row["course_run_id"],
-            enrolled_at=row["enrolled_at"],
-        )
+    def from_row(cls, row: Row) -> "Enrollment":
+        return from_row(cls, row)
 
     @strawberry.field
     async def course(self, info: CtxInfo) -> Course | None:
@@ -368,14 +346,8 @@ class Learner:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "Learner":
-        return cls(
-            id=row["id"],
-            email=row["email"],
-            name=row["name"],
-            external_id=row["external_id"],
-            created_at=row["created_at"],
-        )
+    def from_row(cls, row: Row) -> "Learner":
+        return from_row(cls, row)
 
     @strawberry.field
     async def enrollments(self, info: CtxInfo) -> list[Enrollment]:
@@ -407,16 +379,8 @@ class ApiKey:
     last_used_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "ApiKey":
-        return cls(
-            id=row["id"],
-            name=row["name"],
-            prefix=row["prefix"],
-            created_at=row["created_at"],
-            expires_at=row["expires_at"],
-            revoked_at=row["revoked_at"],
-            last_used_at=row["last_used_at"],
-        )
+    def from_row(cls, row: Row) -> "ApiKey":
+        return from_row(cls, row)
 
     @strawberry.field
     def status(self) -> str:
