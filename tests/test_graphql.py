@@ -215,3 +215,15 @@ async def test_fixed_documents_are_validated_once(services):
     after = cache.cache_info()
     assert after.misses - before.misses <= 1
     assert after.hits - before.hits >= 4
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [(b"{bad", "JSON"), (b"[]", "Batching"), (b'{"query": 5}', "must be a string")],
+)
+async def test_malformed_graphql_requests_get_the_error_body(client, tenant, body, message):
+    response = await client.post(
+        "/graphql", content=body, headers={**tenant.key_headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request" and message in response.json()["message"]
