@@ -32,8 +32,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     port = _free_port()
-    # No shared secret configured: like embedded mode, tokens come from login links signed with the kept secret.
-    settings = make_settings(supabase_jwt_secret=None)
+    # Embedded mode (no Supabase): the browser signs in with one-time links, tokens signed with the test secret.
+    settings = make_settings()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
