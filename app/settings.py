@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_RATE_LIMITS = "100/minute;5000/day"
@@ -48,7 +48,6 @@ class Settings:
     api_key_cache_seconds: float = 5.0
     last_used_write_interval_seconds: float = 300.0
     max_body_bytes: int = 1024 * 1024
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
