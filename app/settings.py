@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_RATE_LIMITS = "100/minute;5000/day"
@@ -36,7 +36,7 @@ class Settings:
     redis_url: str | None = None
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
-    supabase_jwt_secret: str | None = None
+    supabase_jwt_secret: str | None = field(default=None, repr=False)  # never printed
     # Algorithms are fixed by configuration, never taken from a token's header.
     jwt_algorithms: tuple[str, ...] = ("HS256",)
     jwks_algorithms: tuple[str, ...] = ("ES256", "RS256")
