@@ -32,8 +32,8 @@ def _read_dotenv(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///coursepipeline.db"
-    redis_url: str | None = None
+    database_url: str = field(default="sqlite:///coursepipeline.db", repr=False)  # may hold a password
+    redis_url: str | None = field(default=None, repr=False)  # may hold a password
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
     supabase_jwt_secret: str | None = field(default=None, repr=False)  # never printed
