@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from app.auth.authenticator import Authenticator
+from app.auth.authenticator import Authenticator, header
 from app.auth.principal import SCOPE_KEY
 from app.errors import APIError, error_response
 from app.ratelimit import RateLimits
@@ -42,8 +42,7 @@ def guarded(scope: Scope) -> bool:
 def _wants_graphiql_page(scope: Scope) -> bool:
     if scope["method"] != "GET" or b"query=" in scope.get("query_string", b""):
         return False
-    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-    return b"text/html" in accept
+    return "text/html" in (header(scope, b"accept") or "")
 
 
 class AuthMiddleware:
@@ -109,7 +108,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         too_large = error_response(413, f"Request body exceeds {self.max_bytes} bytes.")
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        declared = header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await too_large(scope, receive, send)
             return

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.auth.login_links import redeem
-from app.auth.tokens import local_user_id, mint_local_token
+from app.auth.tokens import mint_local_token
 from app.services import Services
 from app.settings import embedded_jwt_secret
 from app.static import NODE_MODULES
@@ -77,11 +77,7 @@ async def login_link(request: Request) -> Response:
             status_code=400,
         )
     token = mint_local_token(embedded_jwt_secret(services.settings), email)
-    store = (
-        f"localStorage.setItem('cp_token', {orjson.dumps(token).decode()});"
-        f"localStorage.setItem('cp_user', {orjson.dumps(local_user_id(email)).decode()});"
-        "history.replaceState(null, '', '/');"
-    )
+    store = f"localStorage.setItem('cp_token', {orjson.dumps(token).decode()});history.replaceState(null, '', '/');"
     # The token never appears in a URL: it is handed to the page once and kept in the browser's storage.
     return HTMLResponse(
         _shell(services, store), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -17,7 +17,7 @@ from schema.context import build_context
 log = logging.getLogger("coursepipeline.rest")
 
 # Typed errors a mutation may answer with, and the REST status each becomes.
-ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409, "forbidden": 403}
+ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409}
 # `extensions.code` of errors the schema raises, and their REST status.
 RAISED_STATUS = {"FORBIDDEN": 403, "BAD_USER_INPUT": 400}
 

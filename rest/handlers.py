@@ -39,9 +39,8 @@ def _variable_page(result: dict[str, Any]) -> dict[str, Any]:
 
 async def create_api_key(request: Request) -> Response:
     body = await p.json_object(request)
-    variables = {"name": p.body_text(body, "name"), "expiresAt": None}
     expires = p.body_time(body, "expires_at")
-    variables["expiresAt"] = expires.isoformat() if expires else None
+    variables = {"name": p.body_text(body, "name"), "expiresAt": expires.isoformat() if expires else None}
     return JSONResponse(payload(await run(request, "CreateApiKey", variables)), status_code=201)
 
 

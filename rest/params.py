@@ -90,10 +90,8 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def body_text(data: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+def body_text(data: dict[str, Any], name: str) -> str:
     value = data.get(name)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not value.strip():
         raise bad(f"{name} is required and must be a non-empty string")
     return value

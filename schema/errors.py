@@ -34,19 +34,13 @@ class ConflictError(UserError):
     pass
 
 
-@strawberry.type
-class ForbiddenError(UserError):
-    pass
-
-
 CODES: dict[type, str] = {
     NotFoundError: "not_found",
     InvalidInputError: "invalid_input",
     ConflictError: "conflict",
-    ForbiddenError: "forbidden",
 }
 
-ERROR_TYPES = (NotFoundError, InvalidInputError, ConflictError, ForbiddenError)
+ERROR_TYPES = (NotFoundError, InvalidInputError, ConflictError)
 
 
 class BadInput(GraphQLError):

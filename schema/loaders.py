@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,10 +17,6 @@ from strawberry.dataloader import DataLoader
 
 from db.engine import Database
 from db.queries import courses, learners, stats, values, variables
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-P = TypeVar("P", bound=Hashable)
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
 

@@ -8,6 +8,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from app.auth import keys
@@ -29,7 +30,7 @@ class _CachedKey:
     cached_until: float
 
 
-def credential(scope: dict) -> str | None:
+def credential(scope: Any) -> str | None:
     """The caller's credential from `Authorization: Bearer`, `X-API-Key` or `?apiKey=`, in that order."""
     for name, value in scope["headers"]:
         if name == b"authorization":
@@ -47,7 +48,8 @@ def credential(scope: dict) -> str | None:
     return None
 
 
-def _header(scope: dict, wanted: bytes) -> str | None:
+def header(scope: Any, wanted: bytes) -> str | None:
+    """The first value of a request header (`wanted` in lower case), stripped; None if absent."""
     for name, value in scope["headers"]:
         if name == wanted:
             return value.decode("latin-1").strip()
@@ -72,12 +74,12 @@ class Authenticator:
         self._keys: OrderedDict[str, _CachedKey] = OrderedDict()
         self._last_used_written: dict[uuid.UUID, float] = {}
 
-    async def authenticate(self, scope: dict) -> Principal:
+    async def authenticate(self, scope: Any) -> Principal:
         secret = credential(scope)
         if secret is None:
             raise APIError(401, "Missing credentials: send an API key (Authorization: Bearer, X-API-Key or ?apiKey=).")
         if looks_like_jwt(secret):
-            return await self._user(secret, _header(scope, b"x-organization-id"))
+            return await self._user(secret, header(scope, b"x-organization-id"))
         return await self._api_key(secret)
 
     def forget_key(self, key_id: uuid.UUID) -> None:

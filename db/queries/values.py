@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, literal, select
@@ -152,19 +151,6 @@ async def current_values_by_learner(
     if course_id is not None:
         stmt = stmt.where(variables.c.course_id == course_id)
     return group_rows((await conn.execute(stmt)).mappings(), "learner_id", learner_ids)
-
-
-async def current_value(
-    conn: AsyncConnection, org_id: uuid.UUID, variable_id: uuid.UUID, learner_id: uuid.UUID, run_id: uuid.UUID | None
-) -> tuple[Any, datetime] | None:
-    stmt = select(current.c.value, current.c.recorded_at).where(
-        current.c.org_id == org_id,
-        current.c.variable_id == variable_id,
-        current.c.learner_id == learner_id,
-        current.c.run_key == (run_id or NIL_UUID),
-    )
-    row = (await conn.execute(stmt)).first()
-    return (row[0], row[1]) if row else None
 
 
 @dataclass(frozen=True)
