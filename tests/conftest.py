@@ -4,9 +4,11 @@ every test starts from empty tables. No database is mocked."""
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,25 @@ def make_settings(**overrides: Any) -> Settings:
     }
     base.update(overrides)
     return Settings(**base)
+
+
+@asynccontextmanager
+async def app_client(**overrides: Any) -> AsyncIterator[tuple[httpx.AsyncClient, Services]]:
+    """A client for an app of its own, built with `make_settings(**overrides)`, disposed of afterwards."""
+    settings = make_settings(**overrides)
+    services = Services.build(settings)
+    app = create_app(settings, services)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            yield client, services
+    finally:
+        await services.db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,10 +20,9 @@ from sqlalchemy import select, text
 from app.auth import keys
 from app.auth.tokens import local_user_id
 from app.logging import RedactApiKeys
-from app.main import create_app
 from app.services import Services
 from db.queries.api_keys import api_keys
-from tests.conftest import TEST_SECRET, Tenant, make_settings, make_tenant
+from tests.conftest import TEST_SECRET, Tenant, app_client, make_tenant
 
 
 def _claims(**overrides: Any) -> dict[str, Any]:
@@ -161,20 +159,14 @@ async def test_last_used_is_recorded_without_a_write_per_request(client, service
 
 
 async def test_a_revoke_reaches_other_instances_within_the_cache_time(tenant: Tenant):
-    settings = make_settings(api_key_cache_seconds=0.3)
-    apps = [create_app(settings, Services.build(settings)) for _ in range(2)]
-    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://t") for a in apps]
-    try:
+    async with app_client(api_key_cache_seconds=0.3) as first, app_client(api_key_cache_seconds=0.3) as second:
+        clients = [first[0], second[0]]
         assert (await clients[1].get("/api/courses", headers=tenant.key_headers)).status_code == 200
         revoked = await clients[0].post(f"/api/api-keys/{tenant.key_id}/revoke", headers=tenant.user_headers)
         assert revoked.status_code == 200
         assert (await clients[0].get("/api/courses", headers=tenant.key_headers)).status_code == 401
         await asyncio.sleep(0.4)
         assert (await clients[1].get("/api/courses", headers=tenant.key_headers)).status_code == 401
-    finally:
-        for c, a in zip(clients, apps, strict=True):
-            await c.aclose()
-            await a.state.services.db.dispose()
 
 
 @pytest.mark.parametrize(
@@ -280,15 +272,13 @@ def jwks_server() -> Iterator[tuple[str, Any, dict[str, int]]]:
 async def test_jwks_verified_tokens(jwks_server, services: Services):
     url, private, hits = jwks_server
     tenant = await make_tenant(services, "JWKS org", "jwks@example.com")
-    settings = make_settings(supabase_url=url, supabase_jwt_secret=None)
-    app = create_app(settings, Services.build(settings))
     issuer = f"{url}/auth/v1"
     claims = _claims(sub=tenant.user_id, iss=issuer)
 
     def es(c: dict[str, Any], kid: str = "key-1", key: Any = private) -> str:
         return jwt.encode(c, key, algorithm="ES256", headers={"kid": kid})
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    async with app_client(supabase_url=url, supabase_jwt_secret=None) as (c, own):
         ok = await c.get("/api/api-keys", headers={"Authorization": f"Bearer {es(claims)}"})
         assert ok.status_code == 200, ok.text
         again = await c.get("/api/api-keys", headers={"Authorization": f"Bearer {es(claims)}"})
@@ -298,7 +288,7 @@ async def test_jwks_verified_tokens(jwks_server, services: Services):
         other_key = ec.generate_private_key(ec.SECP256R1())
         forged = await c.get("/api/api-keys", headers={"Authorization": f"Bearer {es(claims, key=other_key)}"})
         assert forged.status_code == 401
-        jwks = app.state.services.authenticator.verifier.jwks
+        jwks = own.authenticator.verifier.jwks
         jwks._last_attempt -= 31  # the last fetch was over 30 s ago: an unknown kid may trigger one refetch
         unknown_kid = await c.get("/api/api-keys", headers={"Authorization": f"Bearer {es(claims, 'key-2')}"})
         assert unknown_kid.status_code == 401
@@ -307,7 +297,6 @@ async def test_jwks_verified_tokens(jwks_server, services: Services):
         assert hits["count"] == 2  # one refetch for the first unknown kid, none for the second within 30 s
         hs = await c.get("/api/api-keys", headers={"Authorization": f"Bearer {_hs(claims)}"})
         assert hs.status_code == 401  # no shared secret configured: HS256 is not accepted
-    await app.state.services.db.dispose()
 
 
 async def test_jwks_keeps_the_last_good_keys_when_a_refresh_fails(jwks_server):

@@ -10,27 +10,19 @@ from sqlalchemy import select, update
 
 from app.auth.keys import hash_key
 from app.auth.login_links import create_link
-from app.main import create_app
 from app.services import Services
 from db.queries.login_links import login_links
 from db.types import utcnow
-from tests.conftest import make_settings
-
-
-async def _app(**overrides):  # type: ignore[no-untyped-def]
-    settings = make_settings(**overrides)
-    services = Services.build(settings)
-    return create_app(settings, services), services
+from tests.conftest import app_client
 
 
 async def test_a_link_signs_in_once_and_stores_only_a_hash(services: Services):
-    app, own = await _app()
     url = await create_link(services.db, "me@example.com", "http://t")
     code = url.split("code=")[1]
     async with services.db.read() as conn:
         stored = (await conn.execute(select(login_links))).mappings().one()
     assert stored["code_hash"] == hash_key(code) and code not in str(dict(stored))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with app_client() as (client, _own):
         first = await client.get(f"/login/link?code={code}")
         assert first.status_code == 200 and first.headers["cache-control"] == "no-store"
         token = re.search(r"localStorage.setItem\('cp_token', \"([\w.-]+)\"\)", first.text).group(1)  # type: ignore[union-attr]
@@ -40,28 +32,23 @@ async def test_a_link_signs_in_once_and_stores_only_a_hash(services: Services):
         second = await client.get(f"/login/link?code={code}")
         assert second.status_code == 400 and "already used" in second.text
         assert (await client.get("/login/link?code=made-up")).status_code == 400
-    await own.db.dispose()
 
 
 async def test_a_link_expires_after_fifteen_minutes(services: Services):
-    app, own = await _app()
     url = await create_link(services.db, "late@example.com", "http://t")
     async with services.db.write() as conn:
         await conn.execute(update(login_links).values(expires_at=utcnow() - timedelta(seconds=1)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with app_client() as (client, _own):
         assert (await client.get(url.replace("http://t", ""))).status_code == 400
-    await own.db.dispose()
 
 
 async def test_links_are_off_when_supabase_signs_people_in(services: Services):
-    app, own = await _app(supabase_url="https://project.supabase.co", supabase_anon_key="anon")
     url = await create_link(services.db, "me@example.com", "http://t")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with app_client(supabase_url="https://project.supabase.co", supabase_anon_key="anon") as (client, _own):
         assert (await client.get(url.replace("http://t", ""))).status_code == 404
         page = await client.get("/login")
         assert '"mode":"supabase"' in page.text and "/ui/vendor/supabase.js" in page.text
         assert (await client.get("/ui/vendor/supabase.js")).status_code == 200
-    await own.db.dispose()
 
 
 async def test_every_page_serves_the_app_shell(client: httpx.AsyncClient):

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -16,26 +15,15 @@ import httpx
 import pytest
 import redis
 
-from app.main import create_app
-from app.services import Services
-from tests.conftest import Tenant, make_settings
+from tests.conftest import Tenant, app_client, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-async def _client(**overrides) -> tuple[httpx.AsyncClient, Services]:  # type: ignore[no-untyped-def]
-    settings = make_settings(**overrides)
-    services = Services.build(settings)
-    app = create_app(settings, services)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t"), services
-
-
 @pytest.fixture
 async def limited() -> AsyncIterator[httpx.AsyncClient]:
-    client, services = await _client(rate_limits="5/2second;1000/day")
-    yield client
-    await client.aclose()
-    await services.db.dispose()
+    async with app_client(rate_limits="5/2second;1000/day") as (client, _services):
+        yield client
 
 
 async def test_budget_headers_and_429(limited: httpx.AsyncClient, tenant: Tenant):
@@ -99,15 +87,11 @@ async def test_the_minute_window_is_exact_across_a_boundary(limited: httpx.Async
 
 
 async def test_the_day_window_counts_too(tenant: Tenant):
-    client, services = await _client(rate_limits="100/minute;3/day")
-    try:
+    async with app_client(rate_limits="100/minute;3/day") as (client, _services):
         statuses = [(await client.get("/api/courses", headers=tenant.key_headers)).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         last = await client.get("/api/courses", headers=tenant.key_headers)
         assert int(last.headers["Retry-After"]) > 3600
-    finally:
-        await client.aclose()
-        await services.db.dispose()
 
 
 def _redis_or_fail(url: str) -> redis.Redis:
@@ -121,24 +105,15 @@ def _redis_or_fail(url: str) -> redis.Redis:
 
 async def test_two_instances_share_one_budget_through_redis(tenant: Tenant):
     _redis_or_fail(REDIS_URL).flushdb()
-    pairs = [await _client(rate_limits="10/minute;1000/day", redis_url=REDIS_URL) for _ in range(2)]
-    try:
+    settings = {"rate_limits": "10/minute;1000/day", "redis_url": REDIS_URL}
+    async with app_client(**settings) as first, app_client(**settings) as second:
+        pairs = [first, second]
         statuses = []
         for i in range(12):
             client = pairs[i % 2][0]
             statuses.append((await client.get("/api/courses", headers=tenant.key_headers)).status_code)
         assert statuses == [200] * 10 + [429, 429]
         assert all(s.rate_limits is not None and s.rate_limits.using_shared for _, s in pairs)
-    finally:
-        for client, services in pairs:
-            await client.aclose()
-            await services.db.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start_redis(port: int) -> subprocess.Popen[bytes]:
@@ -161,46 +136,42 @@ def _start_redis(port: int) -> subprocess.Popen[bytes]:
 
 
 async def test_serving_goes_on_when_redis_fails_and_sharing_resumes(tenant: Tenant, caplog):
-    port = _free_port()
+    port = free_port()
     process = _start_redis(port)
-    client, services = await _client(rate_limits="4/minute;1000/day", redis_url=f"redis://127.0.0.1:{port}/0")
-    limits = services.rate_limits
-    assert limits is not None
-    limits.RETRY_REDIS_AFTER = 0.3
-    get = lambda: client.get("/api/courses", headers=tenant.key_headers)  # noqa: E731
-    try:
-        assert (await get()).status_code == 200
-        assert limits.using_shared
+    async with app_client(rate_limits="4/minute;1000/day", redis_url=f"redis://127.0.0.1:{port}/0") as pair:
+        client, services = pair
+        limits = services.rate_limits
+        assert limits is not None
+        limits.RETRY_REDIS_AFTER = 0.3
+        get = lambda: client.get("/api/courses", headers=tenant.key_headers)  # noqa: E731
+        try:
+            assert (await get()).status_code == 200
+            assert limits.using_shared
 
-        process.terminate()
-        process.wait(5)
-        with caplog.at_level(logging.WARNING, logger="coursepipeline.ratelimit"):
-            outage = [(await get()).status_code for _ in range(5)]
-        # Served throughout, and still limited: by this process alone now (a fresh local budget of 4).
-        assert outage == [200, 200, 200, 200, 429]
-        assert "unavailable" in caplog.text
-        assert not limits.using_shared
-        assert (await client.get("/health")).json()["rate_limit_storage"] == "local-fallback"
+            process.terminate()
+            process.wait(5)
+            with caplog.at_level(logging.WARNING, logger="coursepipeline.ratelimit"):
+                outage = [(await get()).status_code for _ in range(5)]
+            # Served throughout, and still limited: by this process alone now (a fresh local budget of 4).
+            assert outage == [200, 200, 200, 200, 429]
+            assert "unavailable" in caplog.text
+            assert not limits.using_shared
+            assert (await client.get("/health")).json()["rate_limit_storage"] == "local-fallback"
 
-        process = _start_redis(port)
-        await asyncio.sleep(0.35)
-        assert (await get()).status_code == 200  # Redis lost its counts with the restart: a fresh shared budget
-        assert limits.using_shared
-        assert (await client.get("/health")).json()["rate_limit_storage"] == "redis"
-    finally:
-        process.terminate()
-        process.wait(5)
-        await client.aclose()
-        await services.db.dispose()
+            process = _start_redis(port)
+            await asyncio.sleep(0.35)
+            assert (await get()).status_code == 200  # Redis lost its counts with the restart: a fresh shared budget
+            assert limits.using_shared
+            assert (await client.get("/health")).json()["rate_limit_storage"] == "redis"
+        finally:
+            process.terminate()
+            process.wait(5)
 
 
 async def test_a_dead_redis_from_the_start_never_causes_errors(tenant: Tenant):
-    client, services = await _client(rate_limits="3/minute;1000/day", redis_url=f"redis://127.0.0.1:{_free_port()}/0")
-    try:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    async with app_client(rate_limits="3/minute;1000/day", redis_url=dead) as (client, _services):
         started = time.monotonic()
         statuses = [(await client.get("/api/courses", headers=tenant.key_headers)).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         assert time.monotonic() - started < 5
-    finally:
-        await client.aclose()
-        await services.db.dispose()

@@ -7,33 +7,27 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
 
 from app.main import create_app
-from tests.conftest import make_settings
+from app.settings import Settings
+from tests.conftest import free_port, make_settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    port = _free_port()
-    # Embedded mode (no Supabase): the browser signs in with one-time links, tokens signed with the test secret.
-    settings = make_settings()
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The app on a free loopback port, in a thread with its own event loop, for as long as the block runs."""
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -41,9 +35,18 @@ def live_server() -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the live server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    # Embedded mode (no Supabase): the browser signs in with one-time links, tokens signed with the test secret.
+    with serving(make_settings()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

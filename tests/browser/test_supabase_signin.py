@@ -15,13 +15,11 @@ from typing import Any
 
 import jwt
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.auth.tokens import local_user_id
-from app.main import create_app
-from tests.browser.conftest import _free_port
-from tests.conftest import make_settings, make_tenant
+from tests.browser.conftest import serving
+from tests.conftest import free_port, make_settings, make_tenant
 
 EMAIL, PASSWORD = "owner@supabase.example", "correct horse battery staple"
 
@@ -31,7 +29,7 @@ def fake_supabase() -> Iterator[str]:
     private = ec.generate_private_key(ec.SECP256R1())
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
     jwk.update({"kid": "k1", "alg": "ES256", "use": "sig"})
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
 
     class Handler(BaseHTTPRequestHandler):
@@ -78,16 +76,9 @@ def fake_supabase() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def supabase_app(fake_supabase: str) -> Iterator[str]:
-    port = _free_port()
     settings = make_settings(supabase_url=fake_supabase, supabase_anon_key="anon-key", supabase_jwt_secret=None)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(settings) as url:
+        yield url
 
 
 async def test_sign_in_through_supabase_auth(browser, supabase_app, services):  # type: ignore[no-untyped-def]
