@@ -1,10 +1,10 @@
-"""Per-caller request budgets with the `limits` library.
+"""Per-caller request budgets, parsed and (with Redis) counted by the `limits` library.
 
 Windows of an hour or less use the moving window: exact, so no doubled burst across a window boundary. Longer
 windows (the day) use a fixed window: one counter per caller, cheap, and a boundary burst of one day's budget is
-harmless at that scale. Storage is in-process by default and Redis when `REDIS_URL` is set, so several processes
-share one budget. If Redis fails or is slow, counting falls back to this process for a few seconds, a warning is
-logged, and Redis is tried again: limiting degrades, serving does not.
+harmless at that scale. Counting is in-process by default (`_LocalBudget`) and in Redis when `REDIS_URL` is set, so
+several processes share one budget. If Redis fails or is slow, counting falls back to this process for a few
+seconds, a warning is logged, and Redis is tried again: limiting degrades, serving does not.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 log = logging.getLogger("coursepipeline.ratelimit")
@@ -46,7 +47,7 @@ class Decision:
 
 
 class _Budget:
-    """The configured items over one storage."""
+    """The configured items over a `limits` storage (Redis)."""
 
     def __init__(self, items: list[RateLimitItem], storage: Storage) -> None:
         self.storage = storage
@@ -72,6 +73,62 @@ class _Budget:
         return Decision(allowed, tightest[1], tightest[0], tightest[2], policy)
 
 
+class _LocalBudget:
+    """The configured items counted in this process: each moving window a queue of hit times, each fixed window a
+    counter. `limits`' MemoryStorage keeps the same state, but it prepends to a list on every hit and starts an
+    expiry pass in a thread on nearly every hit, which cost a fifth of a request's CPU in the benchmark. A request
+    refused by one window is not counted in the others."""
+
+    SWEEP_EVERY = 60.0
+
+    def __init__(self, items: list[RateLimitItem]) -> None:
+        self.items = [(i, item.amount, item.get_expiry()) for i, item in enumerate(items)]
+        self.exact = [expiry <= EXACT_UP_TO_SECONDS for _i, _amount, expiry in self.items]
+        self.hits: dict[tuple[int, str], deque[float]] = {}
+        self.counters: dict[tuple[int, str], list[float]] = {}  # [window start, count]
+        self._next_sweep = time.monotonic() + self.SWEEP_EVERY
+
+    async def hit(self, key: str, policy: str) -> Decision:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_after)
+        for i, amount, expiry in self.items:
+            if self.exact[i]:
+                times = self.hits.setdefault((i, key), deque())
+                while times and times[0] <= now - expiry:
+                    times.popleft()
+                used, reset_at = len(times), (times[0] if times else now) + expiry
+            else:
+                counter = self.counters.get((i, key))
+                if counter is None or counter[0] + expiry <= now:
+                    counter = self.counters[(i, key)] = [now, 0]
+                used, reset_at = int(counter[1]), counter[0] + expiry
+            reset_after = max(0, math.ceil(reset_at - now))
+            if used >= amount:
+                return Decision(False, amount, 0, max(1, reset_after), policy)
+            if tightest is None or amount - used - 1 < tightest[0]:
+                tightest = (amount - used - 1, amount, reset_after)
+        for i, _amount, _expiry in self.items:
+            if self.exact[i]:
+                self.hits[(i, key)].append(now)
+            else:
+                self.counters[(i, key)][1] += 1
+        assert tightest is not None
+        return Decision(True, tightest[1], tightest[0], tightest[2], policy)
+
+    def _sweep(self, now: float) -> None:
+        """Forgets callers whose windows have all passed, so idle keys do not pile up."""
+        self._next_sweep = now + self.SWEEP_EVERY
+        expiries = {i: expiry for i, _amount, expiry in self.items}
+        for k, times in list(self.hits.items()):
+            if not times or times[-1] <= now - expiries[k[0]]:
+                del self.hits[k]
+        for k, counter in list(self.counters.items()):
+            if counter[0] + expiries[k[0]] <= now:
+                del self.counters[k]
+
+
 class RateLimits:
     RETRY_REDIS_AFTER = 5.0
 
@@ -80,7 +137,7 @@ class RateLimits:
         if not self.items:
             raise ValueError(f"no rate limits in {spec!r}")
         self.policy = ", ".join(f"{i.amount};w={i.get_expiry()}" for i in self.items)
-        self.local = _Budget(self.items, MemoryStorage())
+        self.local: _Budget | _LocalBudget = _LocalBudget(self.items)
         self.shared: _Budget | None = None
         self.redis_timeout = redis_timeout
         self._redis_down_until = 0.0

@@ -117,3 +117,33 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
     holders = max(1, (size.values - size.big_values) // size.per_learner)
     print(f"data set: {size} in {time.perf_counter() - started:.0f} s")
     return Dataset(org, key.secret, learners[: min(holders, 5000)], [v for v, _ in others], big, courses)
+
+
+def reuse(dsn: str) -> Dataset | None:
+    """The data set an earlier run left, with a fresh API key (only key hashes are stored); None if there is none."""
+    with psycopg.connect(dsn) as conn:
+        try:
+            org = conn.execute("SELECT id FROM organizations WHERE name = 'Bench'").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+        if org is None:
+            return None
+        org_id = org[0]
+        key = keys.generate()
+        conn.execute(
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at)"
+            " VALUES (%s, %s, 'bench', %s, %s, %s)",
+            (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
+        )
+        variables = [r[0] for r in conn.execute("SELECT id FROM variables WHERE org_id = %s ORDER BY name", (org_id,))]
+        big = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'var_0'", (org_id,)).fetchone()[0]  # type: ignore[index]
+        learners = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT learner_id FROM current_values WHERE org_id = %s AND variable_id <> %s LIMIT 5000",
+                (org_id, big),
+            )
+        ]
+        courses = [r[0] for r in conn.execute("SELECT id FROM courses WHERE org_id = %s ORDER BY name", (org_id,))]
+        conn.commit()
+    return Dataset(org_id, key.secret, learners, [v for v in variables if v != big], big, courses)

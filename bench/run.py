@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.dataset import Dataset, Size, generate
+from bench.dataset import Dataset, Size, generate, reuse
 
 HERE = Path(__file__).parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/coursepipeline_bench"
@@ -283,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--reuse", action="store_true", help="keep the data set an earlier run generated")
+    parser.add_argument("--only", help="comma-separated scenario names to run (default: all)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -301,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     if database_url.rsplit("/", 1)[1] == "test":
         database_url = database_url.rsplit("/", 1)[0] + "/coursepipeline_bench"
     _ensure_database(database_url)
-    data = generate(database_url, database_url, size)
+    data = (reuse(database_url) if args.reuse else None) or generate(database_url, database_url, size)
 
     app_port, ref_port = _free_port(), _free_port()
     env = {"DATABASE_URL": database_url, "COURSEPIPELINE_RATE_LIMITS": "100000000/minute;1000000000/day",
@@ -317,17 +320,30 @@ def main(argv: list[str] | None = None) -> int:
         _wait(f"{ref}/api/learners/{data.learner_ids[0]}/variables", headers)
         with tempfile.TemporaryDirectory() as tmp:
             s = _scripts(Path(tmp), data)
-            results = [
-                compare("rest_set", (app, s["rest_set"]), (ref, s["rest_set"]), args),
-                compare("rest_learner_variables", (app, s["learner_variables"]), (ref, s["learner_variables"]), args),
-                compare("rest_values_page", (app, s["values_page"]), (ref, s["values_page"]), args),
-                compare("graphql_learner_variables", (app, s["graphql_learner_variables"]),
-                        (ref, s["learner_variables"]), args),
+            scenarios: dict[str, Callable[[], dict[str, Any]]] = {
+                "rest_set": lambda: compare("rest_set", (app, s["rest_set"]), (ref, s["rest_set"]), args),
+                "rest_learner_variables": lambda: compare(
+                    "rest_learner_variables", (app, s["learner_variables"]), (ref, s["learner_variables"]), args
+                ),
+                "rest_values_page": lambda: compare(
+                    "rest_values_page", (app, s["values_page"]), (ref, s["values_page"]), args
+                ),
+                "graphql_learner_variables": lambda: compare(
+                    "graphql_learner_variables", (app, s["graphql_learner_variables"]), (ref, s["learner_variables"]),
+                    args,
+                ),
                 # Heavy requests: fewer connections than the pools hold, so neither side queues for a connection.
-                compare("graphql_nested", (app, s["graphql_nested"]), (ref, s["ref_nested"]), args, connections=8),
-                aggregate_scenario(app, data, database_url, 3 if args.smoke else 15),
-            ]  # fmt: skip
-        statements = nested_statement_count(database_url, data)
+                "graphql_nested": lambda: compare(
+                    "graphql_nested", (app, s["graphql_nested"]), (ref, s["ref_nested"]), args, connections=8
+                ),
+                "aggregate": lambda: aggregate_scenario(app, data, database_url, 3 if args.smoke else 15),
+            }  # fmt: skip
+            chosen = args.only.split(",") if args.only else list(scenarios)
+            unknown = set(chosen) - set(scenarios)
+            if unknown:
+                raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+            results = [scenarios[name]() for name in chosen]
+        statements = nested_statement_count(database_url, data) if "graphql_nested" in chosen else None
     finally:
         for p in processes:
             p.terminate()
@@ -343,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         print(f"{r['name']:28} {r['app']:>10} {r['reference']:>10} {r['ratio']:>7} {r['unit']:>6} "
               f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}")  # fmt: skip
-    print(f"graphql_nested issues {statements} SQL statements per request")
+    if statements is not None:
+        print(f"graphql_nested issues {statements} SQL statements per request")
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
                "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
                "connections": args.connections}  # fmt: skip

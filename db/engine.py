@@ -12,10 +12,16 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+
+from db.prepared import AlchemyRunner, PsycopgRunner, Runner
 
 
 def normalize_url(raw: str, *, asynchronous: bool) -> URL:
@@ -79,19 +85,42 @@ def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False) 
     )
 
 
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    # The same Python values SQLAlchemy's types give: UTC datetimes, JSON through orjson.
+    set_json_loads(orjson.loads, conn)
+    set_json_dumps(orjson.dumps, conn)
+
+
+def driver_pool(engine: AsyncEngine, size: int) -> AsyncConnectionPool:
+    """A psycopg pool beside the engine's, for `Prepared` statements: autocommit, dict rows, UTC, prepared."""
+    url = engine.url.set(drivername="postgresql")
+    return AsyncConnectionPool(
+        url.render_as_string(hide_password=False),
+        min_size=1,
+        max_size=size,
+        open=False,
+        configure=_configure,
+        kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2, "options": "-c TimeZone=UTC"},
+    )
+
+
 class Database:
-    """The engine plus the two ways the app touches it: short reads and serialized-where-needed writes.
+    """The engine plus the ways the app touches it: short reads, serialized-where-needed writes, and `runner()`
+    for the hot `Prepared` statements.
 
     Each read or write checks out its own connection, so concurrently resolved GraphQL fields never share one.
     SQLite allows one writer at a time; a process-wide lock queues writers here rather than failing with
     "database is locked" (the busy timeout still covers other processes).
     """
 
-    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None, pool_size: int = 10) -> None:
         self.engine = engine
         self.read_engine = read_engine or engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._pool = None if self.is_sqlite else driver_pool(engine, pool_size)
+        self._pool_opened = asyncio.Lock()
+        self._recorders: list[list[str]] = []
 
     @classmethod
     def from_url(cls, raw_url: str) -> Database:
@@ -111,6 +140,30 @@ class Database:
         async with self._write_lock, self.engine.begin() as conn:
             yield conn
 
+    async def _driver_pool(self) -> AsyncConnectionPool:
+        assert self._pool is not None
+        if self._pool.closed:
+            async with self._pool_opened:
+                if self._pool.closed:
+                    await self._pool.open()
+        return self._pool
+
+    @asynccontextmanager
+    async def runner(self, *, transaction: bool = False) -> AsyncIterator[Runner]:
+        """Somewhere to run `Prepared` statements: a psycopg connection on PostgreSQL, SQLAlchemy's on SQLite.
+        With `transaction`, everything run on it commits together or not at all."""
+        if self._pool is None:
+            async with self.write() if transaction else self.read() as conn:
+                yield AlchemyRunner(conn)
+            return
+        pool = await self._driver_pool()
+        async with pool.connection() as conn:
+            if transaction:
+                async with conn.transaction():
+                    yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
+            else:
+                yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
+
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         return (self.engine,) if self.read_engine is self.engine else (self.engine, self.read_engine)
@@ -125,12 +178,16 @@ class Database:
 
         for engine in self.engines:
             event.listen(engine.sync_engine, "before_cursor_execute", record)
+        self._recorders.append(seen)
         try:
             yield seen
         finally:
+            self._recorders.remove(seen)
             for engine in self.engines:
                 event.remove(engine.sync_engine, "before_cursor_execute", record)
 
     async def dispose(self) -> None:
+        if self._pool is not None and not self._pool.closed:
+            await self._pool.close()
         await self.engine.dispose()
         await self.read_engine.dispose()

@@ -21,9 +21,11 @@ from db.queries import courses, learners, stats, values, variables
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
-def _loader(db: Database, org_id: uuid.UUID, batch: Batch) -> DataLoader[Any, Any]:
+def _loader(db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = False) -> DataLoader[Any, Any]:
+    """`prepared`: `batch` runs only `Prepared` statements, so it can have the driver's connection."""
+
     async def load(keys: Sequence[Any]) -> Sequence[Any]:
-        async with db.read() as conn:
+        async with db.runner() if prepared else db.read() as conn:
             return await batch(conn, org_id, keys)
 
     return DataLoader(load_fn=load)
@@ -32,7 +34,9 @@ def _loader(db: Database, org_id: uuid.UUID, batch: Batch) -> DataLoader[Any, An
 def _param_loader(
     db: Database,
     org_id: uuid.UUID,
-    batch: Callable[[AsyncConnection, uuid.UUID, list[uuid.UUID], Any], Awaitable[Sequence[Any]]],
+    batch: Callable[[Any, uuid.UUID, list[uuid.UUID], Any], Awaitable[Sequence[Any]]],
+    *,
+    prepared: bool = False,
 ) -> DataLoader[tuple[uuid.UUID, Any], Any]:
     """For keys `(id, parameter)`: one statement per distinct parameter in the batch (a page size, a filter)."""
 
@@ -41,7 +45,7 @@ def _param_loader(
         for key_id, param in keys:
             by_param[param].append(key_id)
         found: dict[tuple[uuid.UUID, Any], Any] = {}
-        async with db.read() as conn:
+        async with db.runner() if prepared else db.read() as conn:
             for param, ids in by_param.items():
                 for key_id, result in zip(ids, await batch(conn, org_id, ids, param), strict=True):
                     found[(key_id, param)] = result
@@ -72,16 +76,16 @@ def make_loaders(db: Database, org_id: uuid.UUID | None) -> Loaders:
     # A user without an organization sees nothing; the nil id matches no row.
     org = org_id or uuid.UUID(int=0)
     return Loaders(
-        course=_loader(db, org, courses.get_courses),
-        course_run=_loader(db, org, courses.get_runs),
-        learner=_loader(db, org, learners.get_learners),
-        variable=_loader(db, org, variables.get_variables),
+        course=_loader(db, org, courses.get_courses, prepared=True),
+        course_run=_loader(db, org, courses.get_runs, prepared=True),
+        learner=_loader(db, org, learners.get_learners, prepared=True),
+        variable=_loader(db, org, variables.get_variables, prepared=True),
         runs_by_course=_loader(db, org, courses.runs_by_course),
-        variables_by_course=_loader(db, org, variables.variables_by_course),
-        enrollments_by_learner=_loader(db, org, learners.enrollments_by_learner),
+        variables_by_course=_loader(db, org, variables.variables_by_course, prepared=True),
+        enrollments_by_learner=_loader(db, org, learners.enrollments_by_learner, prepared=True),
         course_stats=_loader(db, org, stats.course_stats),
         current_by_learner=_param_loader(
-            db, org, lambda conn, o, ids, course: values.current_values_by_learner(conn, o, ids, course)
+            db, org, lambda conn, o, ids, course: values.current_values_by_learner(conn, o, ids, course), prepared=True
         ),
         latest_values=_param_loader(
             db, org, lambda conn, o, ids, limit: values.latest_values_by_variable(conn, o, ids, limit)

@@ -337,7 +337,7 @@ class Mutation:
     async def set_variable(self, info: CtxInfo, input: SetVariableInput) -> VariableValuePayload:
         ctx = info.context
         org = ctx.org_id
-        async with ctx.db.write() as conn:
+        async with ctx.db.runner(transaction=True) as conn:
             target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
             if target is None:
                 return _not_found("variable", "variableId")

@@ -106,7 +106,7 @@ class Query:
         check_page(limit, offset)
         if await info.context.loaders.variable.load(variable_id) is None:
             return None
-        async with info.context.db.read() as conn:
+        async with info.context.db.runner() as conn:
             page = await values.list_values(
                 conn, info.context.org_id, variable_id, limit=limit, offset=offset, learner_id=learner_id
             )

@@ -175,3 +175,21 @@ async def test_a_dead_redis_from_the_start_never_causes_errors(tenant: Tenant):
         statuses = [(await client.get("/api/courses", headers=tenant.key_headers)).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         assert time.monotonic() - started < 5
+
+
+async def test_local_counting_forgets_idle_callers_and_does_not_count_refusals(monkeypatch):
+    from app import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    budget = ratelimit._LocalBudget(ratelimit.parse_many("2/minute;3/day"))
+    assert [(await budget.hit("k", "p")).allowed for _ in range(3)] == [True, True, False]
+    clock[0] += 61  # the minute passed; the refused third hit took nothing from the day
+    decision = await budget.hit("k", "p")
+    assert decision.allowed and decision.remaining == 0 and decision.limit == 3
+    assert not (await budget.hit("k", "p")).allowed  # the day's three are used
+    await budget.hit("other", "p")
+    clock[0] += 86_401
+    await budget.hit("fresh", "p")  # a sweep is due: only the caller just seen is kept
+    assert {key for _i, key in budget.hits} == {"fresh"}
+    assert {key for _i, key in budget.counters} == {"fresh"}

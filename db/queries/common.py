@@ -11,9 +11,10 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel
+
+from db.prepared import Prepared, Row, Source, as_runner
 
 # Child lists are ordered by creation; enrollments call theirs `enrolled_at`.
 ORDER_COLUMN = {"enrollments": "enrolled_at"}
@@ -28,13 +29,35 @@ def one_of(conn: AsyncConnection, column: Any, values: Iterable[Any]) -> ColumnE
     return column.in_(distinct)
 
 
+def in_list(dialect_name: str, column: Any, name: str) -> ColumnElement[bool]:
+    """`column IN (:name)` for a `Prepared` statement, `:name` bound to a list (as `one_of`, as an array on PG)."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def bound_values(tbl: Table, names: Iterable[str]) -> dict[str, Any]:
+    """`.values()` for a `Prepared` INSERT: a typed parameter per column, named `new_<column>` (SQLAlchemy keeps
+    the bare column names for its own VALUES parameters). Pass the row through `new()`."""
+    return {name: bindparam(f"new_{name}", type_=tbl.c[name].type) for name in names}
+
+
+def new(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"new_{name}": value for name, value in row.items()}
+
+
+def page_of(rows: Sequence[Row], limit: int, offset: int) -> Page:
+    """A page from a statement that asked for `limit + 1` rows, to know whether another page follows."""
+    return Page(rows=list(rows[:limit]), limit=limit, offset=offset, has_more=len(rows) > limit)
+
+
 def table(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[RowMapping]
+    rows: list[Row]
     limit: int
     offset: int
     has_more: bool
@@ -42,39 +65,57 @@ class Page:
 
 async def fetch_page(conn: AsyncConnection, stmt: Select[Any], limit: int, offset: int) -> Page:
     """Runs `stmt` for one page; asks for one row more than the page to know whether another page follows."""
-    rows = list((await conn.execute(stmt.limit(limit + 1).offset(offset))).mappings())
-    return Page(rows=rows[:limit], limit=limit, offset=offset, has_more=len(rows) > limit)
+    return page_of((await conn.execute(stmt.limit(limit + 1).offset(offset))).mappings().all(), limit, offset)
 
 
-async def fetch_by_ids(
-    conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> list[RowMapping | None]:
-    stmt = select(tbl).where(tbl.c.org_id == org_id, one_of(conn, tbl.c.id, ids))
-    found = {row["id"]: row for row in (await conn.execute(stmt)).mappings()}
+_by_ids: dict[str, Prepared] = {}
+_children: dict[tuple[str, str], Prepared] = {}
+
+
+def _by_ids_query(tbl: Table) -> Prepared:
+    if tbl.name not in _by_ids:
+        _by_ids[tbl.name] = Prepared(
+            lambda dialect: select(tbl).where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c.id, "ids"))
+        )
+    return _by_ids[tbl.name]
+
+
+def _children_query(tbl: Table, parent: str) -> Prepared:
+    if (tbl.name, parent) not in _children:
+        _children[(tbl.name, parent)] = Prepared(
+            lambda dialect: (
+                select(tbl)
+                .where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c[parent], "ids"))
+                .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
+            )
+        )
+    return _children[(tbl.name, parent)]
+
+
+async def fetch_by_ids(conn: Source, tbl: Table, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
+    rows = await as_runner(conn).rows(_by_ids_query(tbl), org_id=org_id, ids=list(dict.fromkeys(ids)))
+    found = {row["id"]: row for row in rows}
     return [found.get(i) for i in ids]
 
 
 async def fetch_children(
-    conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, parent: str, parent_ids: Sequence[uuid.UUID]
-) -> list[list[RowMapping]]:
+    conn: Source, tbl: Table, org_id: uuid.UUID, parent: str, parent_ids: Sequence[uuid.UUID]
+) -> list[list[Row]]:
     """The rows of `tbl` under each parent id (oldest first), in one statement, in the order of `parent_ids`."""
-    column = tbl.c[parent]
-    stmt = (
-        select(tbl)
-        .where(tbl.c.org_id == org_id, one_of(conn, column, parent_ids))
-        .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
-    )
-    return group_rows((await conn.execute(stmt)).mappings(), parent, parent_ids)
+    query = _children_query(tbl, parent)
+    rows = await as_runner(conn).rows(query, org_id=org_id, ids=list(dict.fromkeys(parent_ids)))
+    return group_rows(rows, parent, parent_ids)
 
 
-def group_rows(rows: Iterable[RowMapping], key: str, keys: Sequence[Hashable]) -> list[list[RowMapping]]:
-    groups: dict[Hashable, list[RowMapping]] = defaultdict(list)
+def group_rows(rows: Iterable[Row], key: str, keys: Sequence[Hashable]) -> list[list[Row]]:
+    groups: dict[Hashable, list[Row]] = defaultdict(list)
     for row in rows:
         groups[row[key]].append(row)
     return [groups.get(k, []) for k in keys]
 
 
-def dialect_insert(conn: AsyncConnection, tbl: Table) -> Any:
+def dialect_insert(conn: AsyncConnection | str, tbl: Table) -> Any:
     """An INSERT that knows ON CONFLICT, for both databases (they share the syntax)."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    name = conn if isinstance(conn, str) else conn.dialect.name
+    module = postgresql if name == "postgresql" else sqlite
     return module.insert(tbl)

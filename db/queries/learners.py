@@ -11,7 +11,17 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Enrollment, Learner
-from db.queries.common import Page, dialect_insert, fetch_by_ids, fetch_children, fetch_page, table
+from db.prepared import Prepared, Source, as_runner
+from db.queries.common import (
+    Page,
+    bound_values,
+    dialect_insert,
+    fetch_by_ids,
+    fetch_children,
+    fetch_page,
+    new,
+    table,
+)
 from db.types import NIL_UUID, utcnow
 
 learners = table(Learner)
@@ -38,7 +48,7 @@ async def list_learners(
     return await fetch_page(conn, stmt.order_by(learners.c.created_at, learners.c.id), limit, offset)
 
 
-async def get_learners(conn: AsyncConnection, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+async def get_learners(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
     return await fetch_by_ids(conn, learners, org_id, ids)
 
 
@@ -83,13 +93,23 @@ async def update_learner(
 
 
 async def enrollments_by_learner(
-    conn: AsyncConnection, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
+    conn: Source, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
 ) -> list[list[RowMapping]]:
     return await fetch_children(conn, enrollments, org_id, "learner_id", learner_ids)
 
 
+_ENROLL_COLUMNS = ("id", "org_id", "learner_id", "course_id", "course_run_id", "run_key", "enrolled_at")
+ENROLL = Prepared(
+    lambda dialect: (
+        dialect_insert(dialect, enrollments)
+        .values(bound_values(enrollments, _ENROLL_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["learner_id", "course_id", "run_key"])
+    )
+)
+
+
 async def ensure_enrolled(
-    conn: AsyncConnection,
+    conn: Source,
     org_id: uuid.UUID,
     *,
     learner_id: uuid.UUID,
@@ -97,29 +117,16 @@ async def ensure_enrolled(
     course_run_id: uuid.UUID | None,
 ) -> None:
     """Enrolls unless already enrolled; one statement, nothing read back (the hot path of every set)."""
-    await conn.execute(_enroll_statement(conn, org_id, learner_id, course_id, course_run_id))
-
-
-def _enroll_statement(
-    conn: AsyncConnection,
-    org_id: uuid.UUID,
-    learner_id: uuid.UUID,
-    course_id: uuid.UUID,
-    course_run_id: uuid.UUID | None,
-) -> Any:
-    return (
-        dialect_insert(conn, enrollments)
-        .values(
-            id=uuid.uuid4(),
-            org_id=org_id,
-            learner_id=learner_id,
-            course_id=course_id,
-            course_run_id=course_run_id,
-            run_key=course_run_id or NIL_UUID,
-            enrolled_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["learner_id", "course_id", "run_key"])
-    )
+    row = {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "learner_id": learner_id,
+        "course_id": course_id,
+        "course_run_id": course_run_id,
+        "run_key": course_run_id or NIL_UUID,
+        "enrolled_at": utcnow(),
+    }
+    await as_runner(conn).execute(ENROLL, **new(row))
 
 
 async def enroll(
@@ -132,7 +139,7 @@ async def enroll(
 ) -> RowMapping:
     """Idempotent: enrolling twice in the same course run returns the existing enrollment."""
     run_key = course_run_id or NIL_UUID
-    await conn.execute(_enroll_statement(conn, org_id, learner_id, course_id, course_run_id))
+    await ensure_enrolled(conn, org_id, learner_id=learner_id, course_id=course_id, course_run_id=course_run_id)
     found = select(enrollments).where(
         enrollments.c.learner_id == learner_id,
         enrollments.c.course_id == course_id,

@@ -7,12 +7,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import bindparam, func, insert, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, VariableValue
-from db.queries.common import Page, dialect_insert, fetch_page, group_rows, one_of, table
+from db.prepared import Prepared, Row, Source, as_runner
+from db.queries.common import (
+    Page,
+    bound_values,
+    dialect_insert,
+    group_rows,
+    in_list,
+    new,
+    one_of,
+    page_of,
+    table,
+)
 from db.queries.courses import runs
 from db.queries.learners import learners
 from db.queries.variables import variables
@@ -42,37 +53,16 @@ class NewValue:
     recorded_by_user: str | None = None
 
 
-async def record_value(conn: AsyncConnection, org_id: uuid.UUID, new: NewValue) -> dict[str, Any]:
-    """Appends to the history and moves the current value forward, in the caller's transaction.
+_HISTORY_COLUMNS = ("id", "org_id", "variable_id", "learner_id", "course_run_id", "value", "value_number",
+                    "recorded_at", "recorded_by_key_id", "recorded_by_user")  # fmt: skip
+_CURRENT_COLUMNS = ("variable_id", "learner_id", "run_key", "org_id", "course_run_id", "value_id", "value",
+                    "value_number", "recorded_at")  # fmt: skip
+RECORD = Prepared(lambda dialect: insert(history).values(bound_values(history, _HISTORY_COLUMNS)))
 
-    The current row only moves to a newer timestamp, so concurrent writers converge on the latest write
-    whatever order their upserts land in.
-    """
-    row = {
-        "id": uuid.uuid4(),
-        "org_id": org_id,
-        "variable_id": new.variable_id,
-        "learner_id": new.learner_id,
-        "course_run_id": new.course_run_id,
-        "value": new.value,
-        "value_number": new.value_number,
-        "recorded_at": utcnow(),
-        "recorded_by_key_id": new.recorded_by_key_id,
-        "recorded_by_user": new.recorded_by_user,
-    }
-    await conn.execute(insert(history).values(row))
-    upsert = dialect_insert(conn, current).values(
-        variable_id=new.variable_id,
-        learner_id=new.learner_id,
-        run_key=new.course_run_id or NIL_UUID,
-        org_id=org_id,
-        course_run_id=new.course_run_id,
-        value_id=row["id"],
-        value=new.value,
-        value_number=new.value_number,
-        recorded_at=row["recorded_at"],
-    )
-    upsert = upsert.on_conflict_do_update(
+
+def _advance_current(dialect: str) -> Any:
+    upsert = dialect_insert(dialect, current).values(bound_values(current, _CURRENT_COLUMNS))
+    return upsert.on_conflict_do_update(
         index_elements=["variable_id", "learner_id", "run_key"],
         set_={
             "value_id": upsert.excluded.value_id,
@@ -82,12 +72,71 @@ async def record_value(conn: AsyncConnection, org_id: uuid.UUID, new: NewValue) 
         },
         where=current.c.recorded_at <= upsert.excluded.recorded_at,
     )
-    await conn.execute(upsert)
+
+
+ADVANCE_CURRENT = Prepared(_advance_current)
+
+
+async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> dict[str, Any]:
+    """Appends to the history and moves the current value forward, in the caller's transaction.
+
+    The current row only moves to a newer timestamp, so concurrent writers converge on the latest write
+    whatever order their upserts land in.
+    """
+    runner = as_runner(conn)
+    row = {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "variable_id": new_value.variable_id,
+        "learner_id": new_value.learner_id,
+        "course_run_id": new_value.course_run_id,
+        "value": new_value.value,
+        "value_number": new_value.value_number,
+        "recorded_at": utcnow(),
+        "recorded_by_key_id": new_value.recorded_by_key_id,
+        "recorded_by_user": new_value.recorded_by_user,
+    }
+    await runner.execute(RECORD, **new(row))
+    await runner.execute(
+        ADVANCE_CURRENT,
+        **new(
+            {
+                "variable_id": new_value.variable_id,
+                "learner_id": new_value.learner_id,
+                "run_key": new_value.course_run_id or NIL_UUID,
+                "org_id": org_id,
+                "course_run_id": new_value.course_run_id,
+                "value_id": row["id"],
+                "value": new_value.value,
+                "value_number": new_value.value_number,
+                "recorded_at": row["recorded_at"],
+            }
+        ),
+    )
     return row
 
 
+def _values_page(by_learner: bool) -> Prepared:
+    def build(dialect: str) -> Any:
+        stmt = select(*VALUE_COLUMNS).where(
+            history.c.org_id == bindparam("org_id"), history.c.variable_id == bindparam("variable_id")
+        )
+        if by_learner:
+            stmt = stmt.where(history.c.learner_id == bindparam("learner_id"))
+        return (
+            stmt.order_by(history.c.recorded_at.desc(), history.c.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+
+    return Prepared(build)
+
+
+VALUES_PAGE = {by_learner: _values_page(by_learner) for by_learner in (False, True)}
+
+
 async def list_values(
-    conn: AsyncConnection,
+    conn: Source,
     org_id: uuid.UUID,
     variable_id: uuid.UUID,
     *,
@@ -95,11 +144,11 @@ async def list_values(
     offset: int,
     learner_id: uuid.UUID | None = None,
 ) -> Page:
-    stmt = select(*VALUE_COLUMNS).where(history.c.org_id == org_id, history.c.variable_id == variable_id)
+    params: dict[str, Any] = {"org_id": org_id, "variable_id": variable_id, "limit": limit + 1, "offset": offset}
     if learner_id is not None:
-        stmt = stmt.where(history.c.learner_id == learner_id)
-    stmt = stmt.order_by(history.c.recorded_at.desc(), history.c.id.desc())
-    return await fetch_page(conn, stmt, limit, offset)
+        params["learner_id"] = learner_id
+    rows = await as_runner(conn).rows(VALUES_PAGE[learner_id is not None], **params)
+    return page_of(rows, limit, offset)
 
 
 async def latest_values_by_variable(
@@ -136,21 +185,33 @@ CURRENT_COLUMNS = (
 )
 
 
+def _current_by_learner(of_course: bool) -> Prepared:
+    def build(dialect: str) -> Any:
+        stmt = (
+            select(*CURRENT_COLUMNS)
+            .join(variables, variables.c.id == current.c.variable_id)
+            .where(current.c.org_id == bindparam("org_id"), in_list(dialect, current.c.learner_id, "ids"))
+            .order_by(variables.c.name, current.c.run_key)
+        )
+        return stmt.where(variables.c.course_id == bindparam("course_id")) if of_course else stmt
+
+    return Prepared(build)
+
+
+CURRENT_BY_LEARNER = {of_course: _current_by_learner(of_course) for of_course in (False, True)}
+
+
 async def current_values_by_learner(
-    conn: AsyncConnection,
+    conn: Source,
     org_id: uuid.UUID,
     learner_ids: Sequence[uuid.UUID],
     course_id: uuid.UUID | None = None,
-) -> list[list[RowMapping]]:
-    stmt = (
-        select(*CURRENT_COLUMNS)
-        .join(variables, variables.c.id == current.c.variable_id)
-        .where(current.c.org_id == org_id, one_of(conn, current.c.learner_id, learner_ids))
-        .order_by(variables.c.name, current.c.run_key)
-    )
+) -> list[list[Row]]:
+    params: dict[str, Any] = {"org_id": org_id, "ids": list(dict.fromkeys(learner_ids))}
     if course_id is not None:
-        stmt = stmt.where(variables.c.course_id == course_id)
-    return group_rows((await conn.execute(stmt)).mappings(), "learner_id", learner_ids)
+        params["course_id"] = course_id
+    rows = await as_runner(conn).rows(CURRENT_BY_LEARNER[course_id is not None], **params)
+    return group_rows(rows, "learner_id", learner_ids)
 
 
 @dataclass(frozen=True)
@@ -162,34 +223,52 @@ class SetTargets:
     run_course_id: uuid.UUID | None
 
 
+def _set_targets(with_run: bool) -> Prepared:
+    def build(dialect: str) -> Any:
+        org = bindparam("org_id", type_=variables.c.org_id.type)
+        learner_ok = (
+            select(literal(True))
+            .where(learners.c.id == bindparam("learner_id"), learners.c.org_id == org)
+            .scalar_subquery()
+        )
+        run_course = (
+            select(runs.c.course_id).where(runs.c.id == bindparam("run_id"), runs.c.org_id == org).scalar_subquery()
+            if with_run
+            else literal(None, type_=variables.c.course_id.type)
+        )
+        return select(
+            variables.c.type,
+            variables.c.active,
+            variables.c.course_id,
+            learner_ok.label("learner_ok"),
+            run_course.label("run_course_id"),
+        ).where(variables.c.id == bindparam("variable_id"), variables.c.org_id == org)
+
+    return Prepared(build)
+
+
+SET_TARGETS = {with_run: _set_targets(with_run) for with_run in (False, True)}
+
+
 async def set_targets(
-    conn: AsyncConnection,
+    conn: Source,
     org_id: uuid.UUID,
     variable_id: uuid.UUID,
     learner_id: uuid.UUID,
     run_id: uuid.UUID | None,
 ) -> SetTargets | None:
     """Everything a set needs to check, in one round trip; None if the variable is not the organization's."""
-    learner_ok = select(literal(True)).where(learners.c.id == learner_id, learners.c.org_id == org_id).scalar_subquery()
-    run_course = (
-        select(runs.c.course_id).where(runs.c.id == run_id, runs.c.org_id == org_id).scalar_subquery()
-        if run_id is not None
-        else literal(None, type_=variables.c.course_id.type)
-    )
-    stmt = select(
-        variables.c.type,
-        variables.c.active,
-        variables.c.course_id,
-        learner_ok.label("learner_ok"),
-        run_course.label("run_course_id"),
-    ).where(variables.c.id == variable_id, variables.c.org_id == org_id)
-    row = (await conn.execute(stmt)).first()
-    if row is None:
+    params: dict[str, Any] = {"org_id": org_id, "variable_id": variable_id, "learner_id": learner_id}
+    if run_id is not None:
+        params["run_id"] = run_id
+    rows = await as_runner(conn).rows(SET_TARGETS[run_id is not None], **params)
+    if not rows:
         return None
+    row = rows[0]
     return SetTargets(
-        type=row.type,
-        active=row.active,
-        course_id=row.course_id,
-        learner_exists=bool(row.learner_ok),
-        run_course_id=row.run_course_id,
+        type=row["type"],
+        active=row["active"],
+        course_id=row["course_id"],
+        learner_exists=bool(row["learner_ok"]),
+        run_course_id=row["run_course_id"],
     )

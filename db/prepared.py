@@ -1,0 +1,117 @@
+"""Hot statements: built from Core once, compiled once per dialect, run straight on the driver on PostgreSQL.
+
+The statements behind every `setVariable`, every learner's current values and every page of values run thousands
+of times a second with the same shape. Through SQLAlchemy's execution layer (cache keys, parameter and result
+processing, the greenlet bridge to asyncio, pool checkout) each one cost several times the statement itself; the
+benchmark's profile put that layer at a third of a request. A `Prepared` is still written in Core, so the SQL has
+one source, but on PostgreSQL it is compiled once to psycopg's SQL and sent on a psycopg pool's connection, with
+rows coming back as plain dicts. On SQLite, and inside a SQLAlchemy transaction, it runs through SQLAlchemy like
+any other statement; the results have the same keys and the same Python types either way.
+
+A `Runner` is whatever a query function runs its `Prepared` statements on: `Database.runner()` hands one out,
+and `as_runner(conn)` wraps a SQLAlchemy connection a caller already holds (a write transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import psycopg
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    sql: str
+    defaults: dict[str, Any]  # values bound when the statement was built (literals; None for the parameters)
+    processors: dict[str, Callable[[Any], Any]]  # the column types' own bind conversions (JSON, UTC datetimes)
+
+    def bind(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        bound = {**self.defaults, **params}
+        for name, process in self.processors.items():
+            if name in bound:
+                bound[name] = process(bound[name])
+        return bound
+
+
+class Prepared:
+    """A statement built by `build(dialect_name)`; named `bindparam`s are its parameters."""
+
+    def __init__(self, build: Callable[[str], Executable]) -> None:
+        self._build = build
+        self._statements: dict[str, Executable] = {}
+        self._compiled: dict[int, Compiled] = {}
+
+    def statement(self, dialect_name: str) -> Executable:
+        if dialect_name not in self._statements:
+            self._statements[dialect_name] = self._build(dialect_name)
+        return self._statements[dialect_name]
+
+    def compiled(self, dialect: Dialect) -> Compiled:
+        hit = self._compiled.get(id(dialect))
+        if hit is None:
+            compiled = self.statement(dialect.name).compile(dialect=dialect)
+            processors = compiled._bind_processors  # type: ignore[attr-defined]
+            hit = Compiled(
+                sql=compiled.string,
+                defaults=dict(compiled.params),
+                processors={name: processors[name] for name in compiled.params if name in processors},
+            )
+            self._compiled[id(dialect)] = hit
+        return hit
+
+
+class Runner(Protocol):
+    async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]: ...
+
+    async def execute(self, query: Prepared, **params: Any) -> None: ...
+
+
+class AlchemyRunner:
+    """Runs `Prepared` statements on a SQLAlchemy connection (SQLite, or a transaction already open)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]:
+        result = await self.conn.execute(query.statement(self.conn.dialect.name), params)
+        return result.mappings().all()
+
+    async def execute(self, query: Prepared, **params: Any) -> None:
+        await self.conn.execute(query.statement(self.conn.dialect.name), params)
+
+
+class PsycopgRunner:
+    """Runs `Prepared` statements on a psycopg connection whose rows are dicts (see `Database`)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], dialect: Dialect, record: list[list[str]]) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self.record = record
+
+    async def _send(self, query: Prepared, params: Mapping[str, Any]) -> psycopg.AsyncCursor[Any]:
+        compiled = query.compiled(self.dialect)
+        for seen in self.record:
+            seen.append(compiled.sql)
+        return await self.conn.execute(compiled.sql, compiled.bind(params))  # type: ignore[arg-type]
+
+    async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]:
+        return await (await self._send(query, params)).fetchall()
+
+    async def execute(self, query: Prepared, **params: Any) -> None:
+        await self._send(query, params)
+
+
+# What query functions take: a runner, or a SQLAlchemy connection a caller holds (inside a write transaction).
+Source = AsyncConnection | Runner
+
+
+def as_runner(conn: Source) -> Runner:
+    """Query functions take either; a caller inside a SQLAlchemy transaction passes its connection."""
+    return AlchemyRunner(conn) if isinstance(conn, AsyncConnection) else conn
