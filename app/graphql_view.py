@@ -31,7 +31,8 @@ class GraphQLView(GraphQL[Context, None]):
             await HTMLResponse(graphiql_html())(scope, receive, send)
             return
         try:
-            response = await self.run(Request(scope, receive))
+            async with self.services.db.request():
+                response = await self.run(Request(scope, receive))
         except HTTPException as exc:  # a body that is not a GraphQL request: our error body, not plain text
             response = error_response(exc.status_code, exc.reason)
         await response(scope, receive, send)

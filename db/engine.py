@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -104,6 +105,34 @@ def driver_pool(engine: AsyncEngine, size: int) -> AsyncConnectionPool:
     )
 
 
+class _Lease:
+    """One driver connection for a request's reads: taken on first use, given back when the request ends.
+
+    A request's loaders mostly run one after another; sharing a connection saves a pool checkout per statement.
+    Loaders that do run at once simply queue on it (a psycopg connection serializes its own use).
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: psycopg.AsyncConnection[Any] | None = None
+        self._taking = asyncio.Lock()
+
+    async def get(self) -> psycopg.AsyncConnection[Any]:
+        if self.conn is None:
+            async with self._taking:
+                if self.conn is None:
+                    self.conn = await (await self.db._driver_pool()).getconn()
+        return self.conn
+
+    async def release(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            await (await self.db._driver_pool()).putconn(conn)
+
+
+_lease: ContextVar[_Lease | None] = ContextVar("coursepipeline_read_lease", default=None)
+
+
 class Database:
     """The engine plus the ways the app touches it: short reads, serialized-where-needed writes, and `runner()`
     for the hot `Prepared` statements.
@@ -156,6 +185,10 @@ class Database:
             async with self.write() if transaction else self.read() as conn:
                 yield AlchemyRunner(conn)
             return
+        lease = _lease.get()
+        if lease is not None and lease.db is self and not transaction:
+            yield PsycopgRunner(await lease.get(), self.engine.dialect, self._recorders)
+            return
         pool = await self._driver_pool()
         async with pool.connection() as conn:
             if transaction:
@@ -163,6 +196,20 @@ class Database:
                     yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
             else:
                 yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
+
+    @asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Within, the reads of `runner()` share one connection (see `_Lease`); a request's work runs inside."""
+        if self._pool is None:
+            yield
+            return
+        lease = _Lease(self)
+        token = _lease.set(lease)
+        try:
+            yield
+        finally:
+            _lease.reset(token)
+            await lease.release()
 
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:

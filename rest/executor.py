@@ -63,7 +63,8 @@ async def execute_document(
 async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[str, Any]:
     services: Services = request.app.state.services
     context = build_context(request.scope[SCOPE_KEY], services)
-    result = await execute_document(services.schema, name, variables, context)
+    async with services.db.request():
+        result = await execute_document(services.schema, name, variables, context)
     if result.errors:
         error = result.errors[0]
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from app.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from db.engine import Database
-from schema.loaders import Loaders, make_loaders
+from schema.loaders import Loaders
 
 if TYPE_CHECKING:
     from app.services import Services
@@ -21,7 +21,7 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = make_loaders(self.services.db, self.principal.org_id)
+        self.loaders = Loaders(self.services.db, self.principal.org_id)
 
     @property
     def db(self) -> Database:

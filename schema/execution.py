@@ -141,5 +141,23 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
         named = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return None
-        plan.append((response_name, definition.python_name, named.serialize, nullable))
+        serialize = _enum_serializer(named) if isinstance(named, GraphQLEnumType) else named.serialize
+        plan.append((response_name, definition.python_name, serialize, nullable))
     return tuple(plan)
+
+
+def _enum_serializer(enum: GraphQLEnumType) -> Callable[[Any], Any]:
+    """A dictionary lookup for the values an enum field holds (members or their values); anything else goes
+    through the type's own serializer, which also reports what it refuses."""
+    names: dict[Any, str] = {}
+    for name, value in enum.values.items():
+        names[value.value] = name  # a StrEnum member hashes and compares as its value
+    general = enum.serialize
+
+    def serialize(value: Any) -> Any:
+        try:
+            return names[value]
+        except (KeyError, TypeError):
+            return general(value)
+
+    return serialize

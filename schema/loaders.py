@@ -8,14 +8,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from db.engine import Database
+from db.prepared import Row
 from db.queries import courses, learners, stats, values, variables
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
@@ -54,45 +54,61 @@ def _param_loader(
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    course: DataLoader[uuid.UUID, RowMapping | None]
-    course_run: DataLoader[uuid.UUID, RowMapping | None]
-    learner: DataLoader[uuid.UUID, RowMapping | None]
-    variable: DataLoader[uuid.UUID, RowMapping | None]
-    runs_by_course: DataLoader[uuid.UUID, list[RowMapping]]
-    variables_by_course: DataLoader[uuid.UUID, list[RowMapping]]
-    enrollments_by_learner: DataLoader[uuid.UUID, list[RowMapping]]
-    course_stats: DataLoader[uuid.UUID, stats.CourseStats]
-    # keyed by (learner id, course id or None)
-    current_by_learner: DataLoader[tuple[uuid.UUID, uuid.UUID | None], list[RowMapping]]
-    # keyed by (variable id, how many)
-    latest_values: DataLoader[tuple[uuid.UUID, int], list[RowMapping]]
-    # keyed by (variable id, (course run id or None, spread wanted, distribution wanted))
-    aggregate: DataLoader[tuple[uuid.UUID, tuple[uuid.UUID | None, bool, bool]], stats.Aggregate]
+    """The request's DataLoaders, each made on first use (a REST call needs one or two of the eleven)."""
 
+    def __init__(self, db: Database, org_id: uuid.UUID | None) -> None:
+        self.db = db
+        # A user without an organization sees nothing; the nil id matches no row.
+        self.org = org_id or uuid.UUID(int=0)
 
-def make_loaders(db: Database, org_id: uuid.UUID | None) -> Loaders:
-    # A user without an organization sees nothing; the nil id matches no row.
-    org = org_id or uuid.UUID(int=0)
-    return Loaders(
-        course=_loader(db, org, courses.get_courses, prepared=True),
-        course_run=_loader(db, org, courses.get_runs, prepared=True),
-        learner=_loader(db, org, learners.get_learners, prepared=True),
-        variable=_loader(db, org, variables.get_variables, prepared=True),
-        runs_by_course=_loader(db, org, courses.runs_by_course),
-        variables_by_course=_loader(db, org, variables.variables_by_course, prepared=True),
-        enrollments_by_learner=_loader(db, org, learners.enrollments_by_learner, prepared=True),
-        course_stats=_loader(db, org, stats.course_stats),
-        current_by_learner=_param_loader(
-            db, org, lambda conn, o, ids, course: values.current_values_by_learner(conn, o, ids, course), prepared=True
-        ),
-        latest_values=_param_loader(
-            db, org, lambda conn, o, ids, limit: values.latest_values_by_variable(conn, o, ids, limit)
-        ),
-        aggregate=_param_loader(
-            db,
-            org,
+    @cached_property
+    def course(self) -> DataLoader[uuid.UUID, Row | None]:
+        return _loader(self.db, self.org, courses.get_courses, prepared=True)
+
+    @cached_property
+    def course_run(self) -> DataLoader[uuid.UUID, Row | None]:
+        return _loader(self.db, self.org, courses.get_runs, prepared=True)
+
+    @cached_property
+    def learner(self) -> DataLoader[uuid.UUID, Row | None]:
+        return _loader(self.db, self.org, learners.get_learners, prepared=True)
+
+    @cached_property
+    def variable(self) -> DataLoader[uuid.UUID, Row | None]:
+        return _loader(self.db, self.org, variables.get_variables, prepared=True)
+
+    @cached_property
+    def runs_by_course(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.db, self.org, courses.runs_by_course)
+
+    @cached_property
+    def variables_by_course(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.db, self.org, variables.variables_by_course, prepared=True)
+
+    @cached_property
+    def enrollments_by_learner(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.db, self.org, learners.enrollments_by_learner, prepared=True)
+
+    @cached_property
+    def course_stats(self) -> DataLoader[uuid.UUID, stats.CourseStats]:
+        return _loader(self.db, self.org, stats.course_stats)
+
+    @cached_property
+    def current_by_learner(self) -> DataLoader[tuple[uuid.UUID, uuid.UUID | None], list[Row]]:
+        """Keyed by (learner id, course id or None)."""
+        return _param_loader(self.db, self.org, values.current_values_by_learner, prepared=True)
+
+    @cached_property
+    def latest_values(self) -> DataLoader[tuple[uuid.UUID, int], list[Row]]:
+        """Keyed by (variable id, how many)."""
+        return _param_loader(self.db, self.org, values.latest_values_by_variable)
+
+    @cached_property
+    def aggregate(self) -> DataLoader[tuple[uuid.UUID, tuple[uuid.UUID | None, bool, bool]], stats.Aggregate]:
+        """Keyed by (variable id, (course run id or None, spread wanted, distribution wanted))."""
+        return _param_loader(
+            self.db,
+            self.org,
             lambda conn, o, ids, p: stats.aggregates(conn, o, ids, course_run_id=p[0], spread=p[1], distribution=p[2]),
-        ),
-    )
+        )
