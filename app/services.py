@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import strawberry
-
 from app.auth.authenticator import Authenticator
 from app.auth.tokens import TokenVerifier
 from app.ratelimit import RateLimits
 from app.settings import Settings, embedded_jwt_secret
 from db.engine import Database
+from schema import Schema
 
 
 @dataclass
 class Services:
     settings: Settings
     db: Database
-    schema: strawberry.Schema
+    schema: Schema
     authenticator: Authenticator
     rate_limits: RateLimits | None
 

@@ -61,10 +61,20 @@ class Prepared:
             hit = Compiled(
                 sql=compiled.string,
                 defaults=dict(compiled.params),
-                processors={name: processors[name] for name in compiled.params if name in processors},
+                processors={
+                    name: processors[name]
+                    for name, bind in compiled.binds.items()
+                    if name in processors and not _plain_array(bind.type, dialect)
+                },
             )
             self._compiled[id(dialect)] = hit
         return hit
+
+
+def _plain_array(kind: Any, dialect: Dialect) -> bool:
+    """An array whose items the driver takes as they are (UUIDs): SQLAlchemy's processor would only copy it."""
+    item = getattr(kind, "item_type", None)
+    return item is not None and item._cached_bind_processor(dialect) is None
 
 
 class Runner(Protocol):

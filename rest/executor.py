@@ -1,9 +1,8 @@
 """Running a REST endpoint's document through the schema, with the same context builder as `/graphql`.
 
-The documents are fixed, so each is parsed and validated once per schema, when first needed, and then executed
-by graphql-core directly: the same resolvers, permissions and execution context as `/graphql`, without the
-per-request work `/graphql` must do for documents it has never seen (extension hooks, cache lookups, the token
-and depth limits). A document that fails validation is a bug here, raised on first use and caught by the tests.
+The documents are fixed, so each is parsed and validated once per schema, when first needed, and then run as a
+known document (`Schema.run_document`): the same resolvers, permissions and execution context as `/graphql`.
+A document that fails validation is a bug here, raised on first use and caught by the tests.
 """
 
 from __future__ import annotations
@@ -12,17 +11,15 @@ import logging
 from functools import cache
 from typing import Any
 
-import strawberry
-from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse, validate
+from graphql import DocumentNode, GraphQLError, parse, validate
 from starlette.requests import Request
-from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from app.auth.principal import SCOPE_KEY
 from app.errors import APIError
 from app.services import Services
 from rest.documents import DOCUMENTS
+from schema import Schema
 from schema.context import build_context
-from schema.execution import FastLeafExecutionContext
 
 log = logging.getLogger("coursepipeline.rest")
 
@@ -33,7 +30,7 @@ RAISED_STATUS = {"FORBIDDEN": 403, "BAD_USER_INPUT": 400}
 
 
 @cache
-def compiled(schema: strawberry.Schema) -> dict[str, DocumentNode]:
+def compiled(schema: Schema) -> dict[str, DocumentNode]:
     """Every REST document, parsed and validated against `schema` (its graphql-core form)."""
     documents = {}
     for name, text in DOCUMENTS.items():
@@ -45,26 +42,11 @@ def compiled(schema: strawberry.Schema) -> dict[str, DocumentNode]:
     return documents
 
 
-async def execute_document(
-    schema: strawberry.Schema, name: str, variables: dict[str, Any], context: Any
-) -> ExecutionResult:
-    result = execute(
-        schema._schema,
-        compiled(schema)[name],
-        context_value=context,
-        variable_values=variables,
-        operation_name=name,
-        executor_class=FastLeafExecutionContext,
-        is_awaitable=optimized_is_awaitable,
-    )
-    return await result if optimized_is_awaitable(result) else result  # type: ignore[misc,return-value]
-
-
 async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[str, Any]:
     services: Services = request.app.state.services
     context = build_context(request.scope[SCOPE_KEY], services)
     async with services.db.request():
-        result = await execute_document(services.schema, name, variables, context)
+        result = await services.schema.run_document(compiled(services.schema)[name], variables, context, None, name)
     if result.errors:
         error = result.errors[0]
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))

@@ -1,10 +1,14 @@
 """The GraphQL schema: one resolver set behind `/graphql` and the REST facade alike."""
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, get_operation_ast
+from graphql import execute as graphql_execute
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -13,10 +17,13 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from schema.errors import ERROR_TYPES
 from schema.execution import FastLeafExecutionContext
+from schema.known import KnownDocuments, accepted
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import DateTime
@@ -28,6 +35,66 @@ DEPTH_RULES = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
 
 
 class Schema(strawberry.Schema):
+    """Strawberry's schema, with documents it has accepted before run without the per-request extension work."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known = KnownDocuments()
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        document = self.known.get(query) if query else None
+        if document is not None:
+            operation = get_operation_ast(document, operation_name)
+            allowed = DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
+            if operation is not None and OperationType(operation.operation.value) in allowed:
+                return await self.run_document(document, variable_values, context_value, root_value, operation_name)
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if query and accepted(result):  # type: ignore[arg-type]
+            self.known.add(query)
+        return result
+
+    async def run_document(
+        self,
+        document: DocumentNode,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any = None,
+        operation_name: str | None = None,
+    ) -> ExecutionResult:
+        """A document known to be valid for this schema, executed by graphql-core with our execution context."""
+        result = graphql_execute(
+            self._schema,
+            document,
+            root_value=root_value,
+            context_value=context_value,
+            variable_values=variable_values,
+            operation_name=operation_name,
+            executor_class=self.execution_context_class,
+            is_awaitable=optimized_is_awaitable,
+        )
+        if optimized_is_awaitable(result):
+            result = await result  # type: ignore[misc]
+        if result.errors:  # type: ignore[union-attr]
+            self.process_errors(result.errors)  # type: ignore[union-attr]
+        return ExecutionResult(data=result.data, errors=result.errors)  # type: ignore[union-attr]
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Logs only what is our fault: bad documents and permission refusals are the caller's business."""
         for error in errors:
@@ -40,7 +107,7 @@ class Schema(strawberry.Schema):
                 log.error("GraphQL resolver failed", exc_info=error.original_error)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,

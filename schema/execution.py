@@ -147,17 +147,15 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
 
 
 def _enum_serializer(enum: GraphQLEnumType) -> Callable[[Any], Any]:
-    """A dictionary lookup for the values an enum field holds (members or their values); anything else goes
-    through the type's own serializer, which also reports what it refuses."""
-    names: dict[Any, str] = {}
-    for name, value in enum.values.items():
-        names[value.value] = name  # a StrEnum member hashes and compares as its value
+    """The type's own serializer, remembered per value: an enum field holds a handful of members."""
+    names: dict[Any, Any] = {}
     general = enum.serialize
 
     def serialize(value: Any) -> Any:
         try:
             return names[value]
-        except (KeyError, TypeError):
-            return general(value)
+        except KeyError:
+            names[value] = name = general(value)  # raises, and so remembers nothing, for what it refuses
+            return name
 
     return serialize

@@ -6,7 +6,9 @@ import strawberry
 
 
 def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # the database hands back UTC already; anything else is converted
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: str) -> datetime:

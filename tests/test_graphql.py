@@ -193,28 +193,49 @@ async def test_documents_too_deep_or_too_long_are_refused(gql: GQL):
     assert body["data"] is None and "token" in body["errors"][0]["message"].lower()
 
 
-async def test_fixed_documents_are_validated_once(services):
-    """The REST facade's documents hit the validation cache after their first use (the hot path relies on it)."""
+async def test_a_document_is_validated_once_then_runs_as_known(services):
+    """Documents clients repeat skip parsing, validation and the extension hooks after their first run."""
     from strawberry.extensions.validation_cache import _get_validate_cache
 
     from app.auth.principal import ApiKeyPrincipal
-    from rest.documents import DOCUMENTS
     from schema.context import build_context
 
+    document = f"# {uuid.uuid4()}\nquery Few($limit: Int!) {{ courses(limit: $limit) {{ pagination {{ limit }} }} }}"
     cache = _get_validate_cache(256)
     principal = ApiKeyPrincipal(uuid.uuid4(), uuid.uuid4())
     before = cache.cache_info()
-    for _ in range(5):
+    for limit in (3, 4, 5):
         result = await services.schema.execute(
-            DOCUMENTS["ListCourses"],
-            variable_values={"active": None, "limit": 7, "offset": 0},
-            context_value=build_context(principal, services),
-            operation_name="ListCourses",
+            document, variable_values={"limit": limit}, context_value=build_context(principal, services)
         )
-        assert not result.errors
+        assert not result.errors and result.data == {"courses": {"pagination": {"limit": limit}}}
     after = cache.cache_info()
-    assert after.misses - before.misses <= 1
-    assert after.hits - before.hits >= 4
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 0)
+    assert services.schema.known.get(document) is not None
+    # Known, it still coerces variables and refuses operations the transport does not allow.
+    bad = await services.schema.execute(
+        document, variable_values={"limit": "many"}, context_value=build_context(principal, services)
+    )
+    assert bad.data is None and "limit" in bad.errors[0].message
+    from strawberry.schema.exceptions import InvalidOperationTypeError
+    from strawberry.types.graphql import OperationType
+
+    with pytest.raises(InvalidOperationTypeError):
+        await services.schema.execute(
+            document,
+            variable_values={"limit": 3},
+            context_value=build_context(principal, services),
+            allowed_operation_types={OperationType.MUTATION},
+        )
+
+
+async def test_refused_documents_are_never_remembered(services, gql: GQL):
+    deep = "{ courses { data { variables { course { variables { course { variables { course { variables "
+    deep += "{ course { variables { id } } } } } } } } } } } }"
+    for _ in range(2):
+        body = await gql.raw(deep)
+        assert body["data"] is None and "exceeds maximum operation depth" in body["errors"][0]["message"]
+    assert services.schema.known.get(deep) is None
 
 
 @pytest.mark.parametrize(
