@@ -102,8 +102,10 @@ async def main_async(args: argparse.Namespace) -> None:
         for _ in range(args.rounds):  # alternated, medians: the machine's other work moves both alike
             # The reference has no GraphQL: the same data from its REST endpoint, as in `make bench`.
             ref_scenario = args.scenario.removeprefix("graphql_")
-            refs.append(await measure(reference.app, ref_scenario, data, args.requests))
-            apps.append(await measure(app, args.scenario, data, args.requests))
+            if args.side != "app":
+                refs.append(await measure(reference.app, ref_scenario, data, args.requests))
+            if args.side != "reference":
+                apps.append(await measure(app, args.scenario, data, args.requests))
         if args.profile:
             from pyinstrument import Profiler
 
@@ -112,6 +114,9 @@ async def main_async(args: argparse.Namespace) -> None:
     finally:
         await reference.pool.close()
         await app.state.services.db.dispose()
+    if args.side != "both":
+        print(f"{args.side} {statistics.median(apps or refs):.0f} µs CPU/request")
+        return
     app_cost, ref_cost = statistics.median(apps), statistics.median(refs)
     print(f"{args.scenario}: app {app_cost:.0f} µs CPU/request, reference {ref_cost:.0f} µs, "
           f"ratio {ref_cost / app_cost:.2f}")  # fmt: skip
@@ -125,6 +130,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--side",
+        choices=["both", "app", "reference"],
+        default="both",
+        help="one side only, e.g. under `valgrind --tool=callgrind` for instruction counts that do not vary",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

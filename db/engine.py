@@ -137,9 +137,9 @@ class Database:
     """The engine plus the ways the app touches it: short reads, serialized-where-needed writes, and `runner()`
     for the hot `Prepared` statements.
 
-    Each read or write checks out its own connection, so concurrently resolved GraphQL fields never share one.
-    SQLite allows one writer at a time; a process-wide lock queues writers here rather than failing with
-    "database is locked" (the busy timeout still covers other processes).
+    Each read or write checks out its own connection, except `runner()` reads inside `request()`, which share
+    the request's one (see `_Lease`). SQLite allows one writer at a time; a process-wide lock queues writers here
+    rather than failing with "database is locked" (the busy timeout still covers other processes).
     """
 
     def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None, pool_size: int = 10) -> None:
@@ -153,7 +153,8 @@ class Database:
 
     @classmethod
     def from_url(cls, raw_url: str) -> Database:
-        return cls(make_engine(raw_url), make_engine(raw_url, autocommit=True))
+        # The autocommit engine serves only the reads that are not `Prepared` (lists, search, aggregates).
+        return cls(make_engine(raw_url), make_engine(raw_url, pool_size=5, autocommit=True))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

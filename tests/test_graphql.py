@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests import factories as f
-from tests.conftest import GQL
+from tests.conftest import GQL, Tenant, _database_url
 
 
 async def test_course_lifecycle(gql: GQL):
@@ -248,3 +248,29 @@ async def test_malformed_graphql_requests_get_the_error_body(client, tenant, bod
     )
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request" and message in response.json()["message"]
+
+
+@pytest.mark.skipif(not _database_url().startswith("postgresql"), reason="the driver pool exists on PostgreSQL only")
+async def test_hot_reads_share_one_driver_connection_per_request(client, tenant: Tenant, gql: GQL, services):
+    """A learner's variables: learner, then current values, on one pooled psycopg connection, none via SQLAlchemy."""
+    learner = await f.learner(gql)
+    course = await f.course(gql, "Lean")
+    var = await f.variable(gql, course["id"], "NUMBER", "score")
+    await f.set_value(gql, var["id"], learner["id"], 3)
+    pool = await services.db._driver_pool()
+    before = pool.get_stats().get("requests_num", 0)
+    sqlalchemy_statements: list[str] = []
+    from sqlalchemy import event
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        sqlalchemy_statements.append(statement)
+
+    event.listen(services.db.read_engine.sync_engine, "before_cursor_execute", record)
+    try:
+        with services.db.recording() as statements:
+            response = await client.get(f"/api/learners/{learner['id']}/variables", headers=tenant.key_headers)
+    finally:
+        event.remove(services.db.read_engine.sync_engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and response.json()["data"][0]["value"] == 3
+    assert len(statements) == 2 and sqlalchemy_statements == []
+    assert pool.get_stats().get("requests_num", 0) - before == 1
