@@ -1,0 +1,71 @@
+"""The execution fast paths answer exactly what graphql-core's general path answers, errors included."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.execution import FastLeafExecutionContext
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Item:
+    id: int
+    name: str
+    colour: Colour
+    note: str | None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Item(id=i, name=f"n{i}", colour=Colour.RED if i % 2 else Colour.BLUE, note=None) for i in range(5)]
+
+    @strawberry.field
+    def broken(self) -> list[Item]:
+        # The third row breaks the schema's promise that `name` is never null.
+        return [Item(id=i, name=None if i == 2 else f"n{i}", colour=Colour.RED, note="x") for i in range(4)]  # type: ignore[arg-type]
+
+    @strawberry.field
+    def maybe(self) -> list[Item | None]:
+        return [Item(id=1, name="a", colour=Colour.BLUE, note=None), None]
+
+    @strawberry.field
+    def bad_enum(self) -> list[Item]:
+        return [Item(id=1, name="a", colour="green", note=None)]  # type: ignore[arg-type]
+
+
+def _run(context_class: type, document: str) -> dict[str, Any]:
+    schema = strawberry.Schema(query=Query, execution_context_class=context_class)
+    result = schema.execute_sync(document)
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return {"data": result.data, "errors": errors}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ items { id name colour note __typename } }",
+        "{ items { a: id b: name ... on Item { colour } } }",
+        "{ broken { id name } }",
+        "{ maybe { id colour } }",
+        "{ badEnum { id colour } }",
+        "{ items { id } broken { id } }",
+    ],
+)
+def test_fast_paths_answer_as_the_general_path(document: str):
+    fast = _run(FastLeafExecutionContext, document)
+    general = _run(StrawberryGraphQLCoreExecutionContext, document)
+    assert fast == general
+    assert fast["data"] is not None or fast["errors"]
