@@ -87,13 +87,13 @@ def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False) 
 
 
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    # The same Python values SQLAlchemy's types give: UTC datetimes, JSON through orjson.
+    # JSON through orjson, as the engine does.
     set_json_loads(orjson.loads, conn)
     set_json_dumps(orjson.dumps, conn)
 
 
 def driver_pool(engine: AsyncEngine, size: int) -> AsyncConnectionPool:
-    """A psycopg pool beside the engine's, for `Prepared` statements: autocommit, dict rows, UTC, prepared."""
+    """A psycopg pool beside the engine's, for `Prepared` statements: autocommit, dict rows, prepared."""
     url = engine.url.set(drivername="postgresql")
     return AsyncConnectionPool(
         url.render_as_string(hide_password=False),
@@ -101,7 +101,9 @@ def driver_pool(engine: AsyncEngine, size: int) -> AsyncConnectionPool:
         max_size=size,
         open=False,
         configure=_configure,
-        kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2, "options": "-c TimeZone=UTC"},
+        # No session settings at connect (no libpq `options`): connection poolers such as PgBouncer refuse them.
+        # Times come back aware in the server's zone, which compares and serializes the same.
+        kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2},
     )
 
 

@@ -6,7 +6,8 @@ processing, the greenlet bridge to asyncio, pool checkout) each one cost several
 benchmark's profile put that layer at a third of a request. A `Prepared` is still written in Core, so the SQL has
 one source, but on PostgreSQL it is compiled once to psycopg's SQL and sent on a psycopg pool's connection, with
 rows coming back as plain dicts. On SQLite, and inside a SQLAlchemy transaction, it runs through SQLAlchemy like
-any other statement; the results have the same keys and the same Python types either way.
+any other statement; the results have the same keys and the same values either way (times are aware, in the
+server's zone on the driver path, in UTC through SQLAlchemy: the same instants).
 
 A `Runner` is whatever a query function runs its `Prepared` statements on: `Database.runner()` hands one out,
 and `as_runner(conn)` wraps a SQLAlchemy connection a caller already holds (a write transaction).

@@ -6,7 +6,7 @@ import strawberry
 
 
 def format_time(value: datetime) -> str:
-    if value.tzinfo is not UTC:  # the database hands back UTC already; anything else is converted
+    if value.tzinfo is not UTC:  # times come back in the database server's zone on the driver path
         value = value.astimezone(UTC)
     return value.isoformat().replace("+00:00", "Z")
 

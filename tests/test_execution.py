@@ -69,3 +69,15 @@ def test_fast_paths_answer_as_the_general_path(document: str):
     general = _run(StrawberryGraphQLCoreExecutionContext, document)
     assert fast == general
     assert fast["data"] is not None or fast["errors"]
+
+
+def test_times_in_any_zone_are_answered_in_utc():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from schema.scalars import format_time
+
+    instant = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
+    assert format_time(instant) == "2026-11-26T17:00:00Z"
+    assert format_time(instant.astimezone(ZoneInfo("America/New_York"))) == "2026-11-26T17:00:00Z"
+    assert format_time(instant.astimezone(ZoneInfo("Etc/UTC"))) == "2026-11-26T17:00:00Z"
