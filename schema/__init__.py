@@ -35,7 +35,12 @@ DEPTH_RULES = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
 
 
 class Schema(strawberry.Schema):
-    """Strawberry's schema, with documents it has accepted before run without the per-request extension work."""
+    """Strawberry's schema, with documents it has accepted before run without the per-request extension work.
+
+    That is sound because the extensions below only parse, validate, and bound tokens and depth, all done once per
+    text. An extension with execution or resolve hooks would be skipped on that path: adding one means revisiting
+    `execute` here.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
