@@ -47,7 +47,8 @@ class Prepared:
     def __init__(self, build: Callable[[str], Executable]) -> None:
         self._build = build
         self._statements: dict[str, Executable] = {}
-        self._compiled: dict[int, Compiled] = {}
+        # Keyed by dialect and driver: the app configures every engine of a kind alike (orjson for JSON).
+        self._compiled: dict[tuple[str, str], Compiled] = {}
 
     def statement(self, dialect_name: str) -> Executable:
         if dialect_name not in self._statements:
@@ -55,7 +56,8 @@ class Prepared:
         return self._statements[dialect_name]
 
     def compiled(self, dialect: Dialect) -> Compiled:
-        hit = self._compiled.get(id(dialect))
+        key = (dialect.name, dialect.driver)
+        hit = self._compiled.get(key)
         if hit is None:
             compiled = self.statement(dialect.name).compile(dialect=dialect)
             processors = compiled._bind_processors  # type: ignore[attr-defined]
@@ -68,7 +70,7 @@ class Prepared:
                     if name in processors and not _plain_array(bind.type, dialect)
                 },
             )
-            self._compiled[id(dialect)] = hit
+            self._compiled[key] = hit
         return hit
 
 
