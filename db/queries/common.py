@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
@@ -68,28 +69,22 @@ async def fetch_page(conn: AsyncConnection, stmt: Select[Any], limit: int, offse
     return page_of((await conn.execute(stmt.limit(limit + 1).offset(offset))).mappings().all(), limit, offset)
 
 
-_by_ids: dict[str, Prepared] = {}
-_children: dict[tuple[str, str], Prepared] = {}
-
-
+@cache
 def _by_ids_query(tbl: Table) -> Prepared:
-    if tbl.name not in _by_ids:
-        _by_ids[tbl.name] = Prepared(
-            lambda dialect: select(tbl).where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c.id, "ids"))
-        )
-    return _by_ids[tbl.name]
+    return Prepared(
+        lambda dialect: select(tbl).where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c.id, "ids"))
+    )
 
 
+@cache
 def _children_query(tbl: Table, parent: str) -> Prepared:
-    if (tbl.name, parent) not in _children:
-        _children[(tbl.name, parent)] = Prepared(
-            lambda dialect: (
-                select(tbl)
-                .where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c[parent], "ids"))
-                .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
-            )
+    return Prepared(
+        lambda dialect: (
+            select(tbl)
+            .where(tbl.c.org_id == bindparam("org_id"), in_list(dialect, tbl.c[parent], "ids"))
+            .order_by(tbl.c[ORDER_COLUMN.get(tbl.name, "created_at")], tbl.c.id)
         )
-    return _children[(tbl.name, parent)]
+    )
 
 
 async def fetch_by_ids(conn: Source, tbl: Table, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:

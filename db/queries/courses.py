@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Course, CourseRun
-from db.prepared import Source
+from db.prepared import Row, Source
 from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, one_of, table
 from db.types import utcnow
 
@@ -28,7 +28,7 @@ async def list_courses(
     return await fetch_page(conn, stmt.order_by(courses.c.created_at, courses.c.id), limit, offset)
 
 
-async def get_courses(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+async def get_courses(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
     return await fetch_by_ids(conn, courses, org_id, ids)
 
 
@@ -75,7 +75,7 @@ async def runs_by_course(
     return group_rows((await conn.execute(stmt)).mappings(), "course_id", course_ids)
 
 
-async def get_runs(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+async def get_runs(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
     return await fetch_by_ids(conn, runs, org_id, ids)
 
 

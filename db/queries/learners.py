@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Enrollment, Learner
-from db.prepared import Prepared, Source, as_runner
+from db.prepared import Prepared, Row, Source, as_runner
 from db.queries.common import (
     Page,
     bound_values,
@@ -48,7 +48,7 @@ async def list_learners(
     return await fetch_page(conn, stmt.order_by(learners.c.created_at, learners.c.id), limit, offset)
 
 
-async def get_learners(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+async def get_learners(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
     return await fetch_by_ids(conn, learners, org_id, ids)
 
 
@@ -92,9 +92,7 @@ async def update_learner(
     return (await conn.execute(stmt.returning(learners))).mappings().first()
 
 
-async def enrollments_by_learner(
-    conn: Source, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]
-) -> list[list[RowMapping]]:
+async def enrollments_by_learner(conn: Source, org_id: uuid.UUID, learner_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     return await fetch_children(conn, enrollments, org_id, "learner_id", learner_ids)
 
 

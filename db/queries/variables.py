@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Variable
-from db.prepared import Source
+from db.prepared import Row, Source
 from db.queries.common import Page, fetch_by_ids, fetch_children, fetch_page, table
 from db.types import NIL_UUID, utcnow
 
@@ -35,13 +35,11 @@ async def list_variables(
     return await fetch_page(conn, stmt.order_by(variables.c.created_at, variables.c.id), limit, offset)
 
 
-async def get_variables(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[RowMapping | None]:
+async def get_variables(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
     return await fetch_by_ids(conn, variables, org_id, ids)
 
 
-async def variables_by_course(
-    conn: Source, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]
-) -> list[list[RowMapping]]:
+async def variables_by_course(conn: Source, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     return await fetch_children(conn, variables, org_id, "course_id", course_ids)
 
 
