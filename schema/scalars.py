@@ -1,12 +1,15 @@
 """Scalars: times as ISO 8601 in UTC with a `Z`, as the REST contract shows them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import strawberry
 
+ZERO = timedelta(0)
+
 
 def format_time(value: datetime) -> str:
-    if value.tzinfo is not UTC:  # times come back in the database server's zone on the driver path
+    # Times come back in the database server's zone on the driver path: usually UTC under another name.
+    if value.tzinfo is not UTC and value.utcoffset() != ZERO:
         value = value.astimezone(UTC)
     return value.isoformat().replace("+00:00", "Z")
 
