@@ -82,8 +82,11 @@ class _LocalBudget:
     SWEEP_EVERY = 60.0
 
     def __init__(self, items: list[RateLimitItem]) -> None:
-        self.items = [(i, item.amount, item.get_expiry()) for i, item in enumerate(items)]
-        self.exact = [expiry <= EXACT_UP_TO_SECONDS for _i, _amount, expiry in self.items]
+        # (index, amount, window seconds, exact): the index keys this item's state per caller.
+        self.items = [
+            (i, item.amount, item.get_expiry(), item.get_expiry() <= EXACT_UP_TO_SECONDS)
+            for i, item in enumerate(items)
+        ]
         self.hits: dict[tuple[int, str], deque[float]] = {}
         self.counters: dict[tuple[int, str], list[float]] = {}  # [window start, count]
         self._next_sweep = time.monotonic() + self.SWEEP_EVERY
@@ -93,9 +96,11 @@ class _LocalBudget:
         if now >= self._next_sweep:
             self._sweep(now)
         tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_after)
-        for i, amount, expiry in self.items:
-            if self.exact[i]:
-                times = self.hits.setdefault((i, key), deque())
+        for i, amount, expiry, exact in self.items:
+            if exact:
+                times = self.hits.get((i, key))
+                if times is None:
+                    times = self.hits[(i, key)] = deque()
                 while times and times[0] <= now - expiry:
                     times.popleft()
                 used, reset_at = len(times), (times[0] if times else now) + expiry
@@ -109,8 +114,8 @@ class _LocalBudget:
                 return Decision(False, amount, 0, max(1, reset_after), policy)
             if tightest is None or amount - used - 1 < tightest[0]:
                 tightest = (amount - used - 1, amount, reset_after)
-        for i, _amount, _expiry in self.items:
-            if self.exact[i]:
+        for i, _amount, _expiry, exact in self.items:
+            if exact:
                 self.hits[(i, key)].append(now)
             else:
                 self.counters[(i, key)][1] += 1
@@ -120,7 +125,7 @@ class _LocalBudget:
     def _sweep(self, now: float) -> None:
         """Forgets callers whose windows have all passed, so idle keys do not pile up."""
         self._next_sweep = now + self.SWEEP_EVERY
-        expiries = {i: expiry for i, _amount, expiry in self.items}
+        expiries = {i: expiry for i, _amount, expiry, _exact in self.items}
         for k, times in list(self.hits.items()):
             if not times or times[-1] <= now - expiries[k[0]]:
                 del self.hits[k]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from functools import cached_property
 from typing import Any
 
@@ -21,11 +22,14 @@ from db.queries import courses, learners, stats, values, variables
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
-def _loader(db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = False) -> DataLoader[Any, Any]:
-    """`prepared`: `batch` runs only `Prepared` statements, so it can have the driver's connection."""
+def _connection(db: Database, prepared: bool) -> AbstractAsyncContextManager[Any]:
+    """`prepared`: the batch runs only `Prepared` statements, so it can have the driver's connection."""
+    return db.runner() if prepared else db.read()
 
+
+def _loader(db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = False) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Any]) -> Sequence[Any]:
-        async with db.runner() if prepared else db.read() as conn:
+        async with _connection(db, prepared) as conn:
             return await batch(conn, org_id, keys)
 
     return DataLoader(load_fn=load)
@@ -45,7 +49,7 @@ def _param_loader(
         for key_id, param in keys:
             by_param[param].append(key_id)
         found: dict[tuple[uuid.UUID, Any], Any] = {}
-        async with db.runner() if prepared else db.read() as conn:
+        async with _connection(db, prepared) as conn:
             for param, ids in by_param.items():
                 for key_id, result in zip(ids, await batch(conn, org_id, ids, param), strict=True):
                     found[(key_id, param)] = result
