@@ -2,9 +2,12 @@
 
 from starlette.applications import Starlette
 
+from app.collector import tune_for_serving
 from app.main import create_app
 from app.settings import Settings
 
 
 def build() -> Starlette:
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    tune_for_serving()
+    return app

@@ -172,6 +172,7 @@ CoursePipeline is starting at {base}
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.collector import tune_for_serving
     from app.logging import install_redaction
     from app.main import create_app
 
@@ -186,6 +187,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
                     log_level=settings.log_level, proxy_headers=True)  # fmt: skip
         return
     app = create_app(settings)
+    tune_for_serving()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True)
     server = uvicorn.Server(config)
     install_redaction()  # again, now that uvicorn has configured its own handlers
