@@ -23,8 +23,8 @@ from graphql import (
 from graphql.pyutils import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# (response name, attribute or None for __typename, serializer, nullable)
-Plan = tuple[tuple[str, str | None, Callable[[Any], Any], bool], ...]
+# One object's selected leaves, read and serialized by one generated function: source object -> response dict.
+Plan = Callable[[Any], dict[str, Any]]
 _plans: dict[tuple[int, str, tuple[tuple[str, str], ...]], Plan | None] = {}
 
 
@@ -64,7 +64,9 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = None if defer_usages else self._plan(named, grouped_field_set)
             if plan is not None:
                 try:
-                    return [self._run_item(plan, named, item, nullable_items) for item in items]
+                    if nullable_items:
+                        return [None if item is None else plan(item) for item in items]
+                    return [plan(item) for item in items]  # a null item fails the plan: the general path reports it
                 except _Fallback:
                     pass
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
@@ -80,40 +82,10 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._plan(parent_type, grouped_field_set)
         if plan is not None and source_value is not None:
             try:
-                return self._run_plan(plan, parent_type, source_value)
+                return plan(source_value)
             except _Fallback:
                 pass
         return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-
-    @classmethod
-    def _run_item(cls, plan: Plan, parent_type: GraphQLObjectType, item: Any, nullable: bool) -> dict[str, Any] | None:
-        if item is None:
-            if nullable:
-                return None
-            raise _Fallback  # the general path reports the null as the schema says
-        return cls._run_plan(plan, parent_type, item)
-
-    @staticmethod
-    def _run_plan(plan: Plan, parent_type: GraphQLObjectType, source: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for response_name, attribute, serialize, nullable in plan:
-            if attribute is None:
-                out[response_name] = parent_type.name
-                continue
-            value = getattr(source, attribute)
-            if value is None:
-                if not nullable:
-                    raise _Fallback
-                out[response_name] = None
-                continue
-            try:
-                serialized = serialize(value)
-            except Exception as exc:  # let the general path report it as a field error
-                raise _Fallback from exc
-            if serialized is None:
-                raise _Fallback
-            out[response_name] = serialized
-        return out
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
         # graphql-core memoizes sub-selections, so every row of a list hands in the same grouped field set.
@@ -139,10 +111,16 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) -> Plan | None:
-    plan = []
-    for response_name, field_name in shape:
+    """The function for this selection, or None when a field needs the general path.
+
+    Generated, as dataclasses generate `__init__`: a loop over (name, attribute, serializer) triples cost about
+    as much as the serializers themselves on a list of rows. It raises `_Fallback` for anything the general path
+    must report (a null where the schema says non-null, a value the scalar refuses)."""
+    namespace: dict[str, Any] = {"Fallback": _Fallback}
+    reads, entries = [], []
+    for i, (response_name, field_name) in enumerate(shape):
         if field_name == "__typename":
-            plan.append((response_name, None, str, False))
+            entries.append(f"{response_name!r}: {parent_type.name!r}")
             continue
         field = parent_type.fields.get(field_name)
         if field is None or field.args:
@@ -150,16 +128,38 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
         definition = field.extensions.get("strawberry-definition")
         if definition is None or definition.base_resolver is not None or definition.extensions:
             return None
-        if definition.permission_classes:
+        if definition.permission_classes or not definition.python_name.isidentifier():
             return None
         kind = field.type
         nullable = not isinstance(kind, GraphQLNonNull)
         named = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return None
-        serialize = _enum_serializer(named) if isinstance(named, GraphQLEnumType) else named.serialize
-        plan.append((response_name, definition.python_name, serialize, nullable))
-    return tuple(plan)
+        namespace[f"s{i}"] = _enum_serializer(named) if isinstance(named, GraphQLEnumType) else named.serialize
+        on_null = f"r{i} = None" if nullable else "raise Fallback"
+        reads.append(
+            f"        v = source.{definition.python_name}\n"
+            f"        if v is None:\n"
+            f"            {on_null}\n"
+            f"        else:\n"
+            f"            r{i} = s{i}(v)\n"
+            f"            if r{i} is None:\n"
+            f"                raise Fallback\n"
+        )
+        entries.append(f"{response_name!r}: r{i}")
+    body = "".join(reads) or "        pass\n"
+    source = (
+        "def plan(source):\n"
+        "    try:\n"
+        f"{body}"
+        "    except Fallback:\n"
+        "        raise\n"
+        "    except Exception as exc:\n"
+        "        raise Fallback from exc\n"
+        f"    return {{{', '.join(entries)}}}\n"
+    )
+    exec(compile(source, f"<plan for {parent_type.name}>", "exec"), namespace)
+    return namespace["plan"]
 
 
 def _enum_serializer(enum: GraphQLEnumType) -> Callable[[Any], Any]:
