@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 NIL = uuid.UUID(int=0)
 pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False,
-                           kwargs={"row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
+                           kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
 _keys: dict[str, tuple[uuid.UUID, float]] = {}
 
 
