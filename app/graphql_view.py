@@ -43,5 +43,9 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())
 
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson's decode error is a json.JSONDecodeError, which Strawberry answers with a 400.
+        return orjson.loads(data)
+
     def encode_json(self, data: Any) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)

@@ -225,8 +225,9 @@ class VariableValue(SQLModel, table=True):
 
     __tablename__ = "variable_values"
     __table_args__ = (
-        Index("ix_values_variable_time", "variable_id", "recorded_at"),
-        Index("ix_values_learner_time", "learner_id", "recorded_at"),
+        # Pages of values: newest first, ties broken by id (see migration 0003).
+        Index("ix_values_variable_page", "variable_id", "recorded_at", "id"),
+        Index("ix_values_learner_page", "learner_id", "variable_id", "recorded_at", "id"),
         Index("ix_values_org_time", "org_id", "recorded_at"),
     )
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
