@@ -15,7 +15,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -23,7 +25,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 NIL = uuid.UUID(int=0)
-pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False,
+
+
+async def _configure(conn: AsyncConnection[Any]) -> None:
+    set_json_loads(orjson.loads, conn)  # the app's driver setup: jsonb read with orjson, reads in autocommit
+
+
+pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False, configure=_configure,
                            kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
 _keys: dict[str, tuple[uuid.UUID, float]] = {}
 
