@@ -206,6 +206,22 @@ def compare(
             "reference_p99_ms": round(statistics.median(x.p99_ms for x in refs), 2)}  # fmt: skip
 
 
+def same_answers(app: str, ref: str, data: Dataset) -> None:
+    """Before timing anything: both servers give the same answers, so the ratios compare the same work."""
+    headers = {"X-API-Key": data.api_key}
+    paths = [f"/api/learners/{learner}/variables" for learner in data.learner_ids[:3]]
+    paths.append(f"/api/variables/{data.big_variable_id}/values?limit=100")
+    with httpx.Client(timeout=60, headers=headers) as client:
+        for path in paths:
+            ours, theirs = client.get(app + path), client.get(ref + path)
+            if ours.status_code != 200 or ours.json() != theirs.json():
+                raise RuntimeError(f"app and reference disagree on GET {path}:\n{ours.text[:300]}\n{theirs.text[:300]}")
+        body = {"variable_id": str(data.variable_ids[0]), "learner_id": str(data.learner_ids[0]), "value": 7}
+        ours, theirs = (client.post(base + "/api/variables/set", json=body) for base in (app, ref))
+        if (ours.status_code, theirs.status_code) != (201, 201) or ours.json().keys() != theirs.json().keys():
+            raise RuntimeError("app and reference disagree on POST /api/variables/set")
+
+
 def aggregate_scenario(base: str, data: Dataset, database_url: str, samples: int) -> dict[str, Any]:
     """GET the big variable's aggregate through the app, against the same SQL timed directly through psycopg."""
     statements = _captured_aggregate_sql(database_url, data)
@@ -318,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"X-API-Key": data.api_key}
         _wait(f"{app}/health", headers)
         _wait(f"{ref}/api/learners/{data.learner_ids[0]}/variables", headers)
+        same_answers(app, ref, data)
         with tempfile.TemporaryDirectory() as tmp:
             s = _scripts(Path(tmp), data)
             scenarios: dict[str, Callable[[], dict[str, Any]]] = {

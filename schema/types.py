@@ -4,7 +4,7 @@ import dataclasses
 import enum
 import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -41,9 +41,21 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
+@functools.cache
+def _row_builder(cls: type[T]) -> Callable[[Row], T]:
+    """`cls(name=row["name"], ...)` over its fields, generated once per class: a dict of keyword arguments built
+    per row cost more than the object itself (1.1 µs against 0.5 µs a row, on pages of 100 values)."""
+    arguments = ", ".join(f"{name}=row[{name!r}]" for name in _field_names(cls))
+    namespace: dict[str, Any] = {"cls": cls}
+    exec(f"def build(row):\n    return cls({arguments})\n", namespace)
+    return namespace["build"]
+
+
 def from_row(cls: type[T], row: Row, **overrides: Any) -> T:
     """An object type from a row whose keys are its field names (resolver fields excepted), plus any overrides."""
-    return cls(**{name: overrides[name] if name in overrides else row[name] for name in _field_names(cls)})
+    if overrides:
+        return cls(**{name: overrides[name] if name in overrides else row[name] for name in _field_names(cls)})
+    return _row_builder(cls)(row)
 
 
 def check_page(limit: int, offset: int) -> None:
