@@ -29,8 +29,12 @@ VariableType = strawberry.enum(
 )
 
 
+_VARIABLE_TYPES = {member.value: member for member in VariableType}  # type: ignore[attr-defined]
+
+
 def variable_type(value: str) -> Any:
-    return VariableType(value)
+    """The enum member for a stored type: a dict lookup, not an Enum call, since every row of values makes one."""
+    return _VARIABLE_TYPES[value]
 
 
 Row = RowMapping | dict[str, Any]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 PREFIX = "cp_"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ALPHABET_SET = frozenset(ALPHABET)
 RANDOM_BYTES = 32
 BODY_LENGTH = 43  # 62**43 > 256**32
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32
@@ -51,7 +52,7 @@ def well_formed(candidate: str) -> bool:
     if len(candidate) != KEY_LENGTH or not candidate.startswith(PREFIX):
         return False
     body = candidate[len(PREFIX) : len(PREFIX) + BODY_LENGTH]
-    if any(ch not in ALPHABET for ch in body):
+    if not set(body) <= _ALPHABET_SET:
         return False
     return hmac.compare_digest(candidate[-CHECKSUM_LENGTH:], _checksum(body))
 
