@@ -73,6 +73,8 @@ class Schema(strawberry.Schema):
         )
         if query and accepted(result):  # type: ignore[arg-type]
             self.known.add(query)
+        elif result.errors:
+            _forget_frames(result.errors)
         return result
 
     async def run_document(
@@ -110,6 +112,19 @@ class Schema(strawberry.Schema):
                 and not (error.extensions or {}).get("code")
             ):
                 log.error("GraphQL resolver failed", exc_info=error.original_error)
+
+
+def _forget_frames(errors: list[GraphQLError]) -> None:
+    """Strawberry's ValidationCache keeps a refused document's errors for the next request with the same text. An
+    error's original exception (a literal the scalar refused) holds its traceback, and through it every frame of
+    the request that first sent the document, its context included: drop it once the errors have been logged."""
+    for error in errors:
+        cause: BaseException | None = error.original_error
+        seen: set[int] = set()
+        while cause is not None and id(cause) not in seen:
+            seen.add(id(cause))
+            cause.__traceback__ = None
+            cause = cause.__cause__ or cause.__context__
 
 
 def build_schema() -> Schema:
