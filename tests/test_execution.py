@@ -104,8 +104,9 @@ class AsyncQuery:
 @pytest.mark.parametrize(("context_class", "freed"), [(FastLeafExecutionContext, True),
                                                       (StrawberryGraphQLCoreExecutionContext, False)])  # fmt: skip
 async def test_a_finished_request_is_freed_without_the_cyclic_collector(context_class: type, freed: bool):
-    """Under load, what only the cyclic collector can free piles up and makes full collections frequent and slow;
-    graphql-core's own executor (the second case) shows the cycle this guards against."""
+    """Under load, what only the cyclic collector can free piles up and makes full collections frequent and slow.
+    graphql-core's own executor (the second case) shows the cycle this guards against; should a graphql-core
+    release stop making it, that case fails, and `FastLeafExecutionContext.__init__` can go."""
     schema = strawberry.Schema(query=AsyncQuery, execution_context_class=context_class)
     context = _Context()
     alive = weakref.ref(context)
