@@ -66,7 +66,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         # No API pattern matches a path of the routes after it (/api/docs, /api/openapi.json included), and the
         # API's own order is the table's, so moving the API first changes nothing else.
         routes=[
-            *rest_routes(),
+            rest_routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/api/openapi.json", openapi_json),

@@ -1,10 +1,20 @@
 """Per-request cost of one scenario, in process, without HTTP or wrk: app against reference, and where the time goes.
 
     python -m bench.profile learner_variables --requests 2000 [--profile]
+    python -m bench.profile learner_variables --instructions
+    python -m bench.profile learner_variables:loaders --instructions
 
-Drives both ASGI apps directly, one request after another, on a data set `make bench` (or `--reuse`) left behind.
-It reports CPU microseconds per request (what decides throughput on a busy single worker) and, with `--profile`,
-a pyinstrument profile of the app. Quicker and steadier than a wrk run for trying a change.
+Drives both ASGI apps directly, one request after another, on a data set `make bench` (or `--reuse`) left behind,
+on uvloop and with the collector set as `serve` sets it. It reports CPU microseconds per request (what decides
+throughput on a busy single worker) and, with `--profile`, a pyinstrument profile of the app. Quicker and steadier
+than a wrk run for trying a change.
+
+`--instructions` counts instructions instead (valgrind's callgrind, at two request counts; the difference divided
+by the difference in requests): the same number on every run, however busy the machine, so a change of 1% shows.
+
+`learner_variables:<variant>` runs the learner-values request with one layer taken away (`bench/ablation.py`):
+`resolvers` (no graphql-core executor), `loaders` (no Strawberry resolver wrappers either), `direct` (no
+DataLoaders either). The reference side is always the plain scenario.
 """
 
 from __future__ import annotations
@@ -13,17 +23,26 @@ import argparse
 import asyncio
 import os
 import random
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
+import uvloop
 
+from bench import ablation
 from bench.dataset import Dataset, reuse
 from bench.run import DEFAULT_URL, LEARNER_VARIABLES_QUERY
 
 ASGI = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+SCENARIOS = ["set", "learner_variables", "values_page", "graphql_learner_variables",
+             *(f"learner_variables:{variant}" for variant in ablation.VARIANTS)]  # fmt: skip
 
 
 def _requests(name: str, data: Dataset, rng: random.Random) -> tuple[str, str, bytes]:
@@ -34,6 +53,8 @@ def _requests(name: str, data: Dataset, rng: random.Random) -> tuple[str, str, b
         return "POST", "/api/variables/set", orjson.dumps(body)
     if name == "learner_variables":
         return "GET", f"/api/learners/{learner}/variables", b""
+    if name.startswith("learner_variables:"):
+        return "GET", ablation.path(name.partition(":")[2], learner), b""
     if name == "values_page":
         return "GET", f"/api/variables/{data.big_variable_id}/values?limit=100", b""
     if name == "graphql_learner_variables":
@@ -41,7 +62,7 @@ def _requests(name: str, data: Dataset, rng: random.Random) -> tuple[str, str, b
     raise SystemExit(f"unknown scenario {name}")
 
 
-async def call(app: ASGI, method: str, target: str, body: bytes, key: str) -> int:
+async def call(app: ASGI, method: str, target: str, body: bytes, key: str) -> tuple[int, bytes]:
     path, _, query = target.partition("?")
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
@@ -49,6 +70,7 @@ async def call(app: ASGI, method: str, target: str, body: bytes, key: str) -> in
                          (b"content-length", str(len(body)).encode())],
              "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 80), "state": {}}  # fmt: skip
     status = 0
+    chunks: list[bytes] = []
     sent = False
 
     async def receive() -> dict[str, Any]:
@@ -62,16 +84,27 @@ async def call(app: ASGI, method: str, target: str, body: bytes, key: str) -> in
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status
+    return status, b"".join(chunks)
+
+
+async def same_answers(app: ASGI, variant: str, data: Dataset) -> None:
+    """An ablation measures something only if it answers exactly what the endpoint answers."""
+    for learner in map(str, data.learner_ids[:3]):
+        real = await call(app, "GET", f"/api/learners/{learner}/variables", b"", data.api_key)
+        stripped = await call(app, "GET", ablation.path(variant, learner), b"", data.api_key)
+        if real != stripped:
+            raise SystemExit(f"{variant} answers differently for learner {learner}:\n{real}\n{stripped}")
 
 
 async def measure(app: ASGI, name: str, data: Dataset, count: int, profiler: Any = None) -> float:
     rng = random.Random(7)
     for _ in range(50):  # warm caches and prepared statements
         method, target, body = _requests(name, data, rng)
-        status = await call(app, method, target, body, data.api_key)
+        status, _ = await call(app, method, target, body, data.api_key)
         assert status < 300, (target, status)
     started = time.process_time()
     if profiler:
@@ -89,6 +122,7 @@ async def main_async(args: argparse.Namespace) -> None:
     data = reuse(database_url)
     if data is None:
         raise SystemExit("no data set: run `make bench` (or python -m bench.run --smoke) first")
+    from app.collector import tune_for_serving
     from app.main import create_app
     from app.settings import Settings
     from bench import reference
@@ -96,12 +130,16 @@ async def main_async(args: argparse.Namespace) -> None:
     settings = Settings(database_url=database_url, supabase_jwt_secret="bench-" + "x" * 40,
                         rate_limits="100000000/minute;1000000000/day")  # fmt: skip
     app = create_app(settings)
+    app.router.routes[0:0] = ablation.routes(app.state.services)
+    tune_for_serving()  # as `serve` does
     await reference.pool.open()
     apps, refs = [], []
     try:
+        if ":" in args.scenario:
+            await same_answers(app, args.scenario.partition(":")[2], data)
+        # The reference has no GraphQL and no ablations: the same data from its REST endpoint, as in `make bench`.
+        ref_scenario = args.scenario.removeprefix("graphql_").partition(":")[0]
         for _ in range(args.rounds):  # alternated, medians: the machine's other work moves both alike
-            # The reference has no GraphQL: the same data from its REST endpoint, as in `make bench`.
-            ref_scenario = args.scenario.removeprefix("graphql_")
             if args.side != "app":
                 refs.append(await measure(reference.app, ref_scenario, data, args.requests))
             if args.side != "reference":
@@ -124,19 +162,45 @@ async def main_async(args: argparse.Namespace) -> None:
         print(profiler.output_text(unicode=True, show_all=False, color=False))
 
 
+def count_instructions(scenario: str, requests: int) -> None:
+    """Instructions per request for each side: callgrind at `requests` and 3x`requests`, the four runs two at a time.
+    The difference cancels start-up and warm-up, so what is left is the requests themselves."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
+
+    def collected(side: str, count: int) -> int:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
+                   "bench.profile", scenario, "--side", side, "--rounds", "1", "--requests", str(count)]  # fmt: skip
+        run = subprocess.run(command, capture_output=True, text=True, check=True)
+        found = re.search(r"Collected : (\d+)", run.stderr)
+        if found is None:
+            raise SystemExit(f"callgrind printed no total:\n{run.stderr[-2000:]}")
+        return int(found.group(1))
+
+    counts: dict[str, float] = {}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for side in ("app", "reference"):
+            low, high = pool.map(lambda n: collected(side, n), (requests, 3 * requests))  # noqa: B023
+            counts[side] = (high - low) / (2 * requests)
+    app_count, ref_count = counts["app"], counts["reference"]
+    print(f"{scenario}: app {app_count / 1e6:.3f} M instructions/request, reference {ref_count / 1e6:.3f} M, "
+          f"ratio {ref_count / app_count:.3f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["set", "learner_variables", "values_page", "graphql_learner_variables"])
+    parser.add_argument("scenario", choices=SCENARIOS)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--side",
-        choices=["both", "app", "reference"],
-        default="both",
-        help="one side only, e.g. under `valgrind --tool=callgrind` for instruction counts that do not vary",
-    )
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--side", choices=["both", "app", "reference"], default="both")
+    args = parser.parse_args()
+    if args.instructions:
+        count_instructions(args.scenario, args.requests if "--requests" in sys.argv else 100)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # what uvicorn serves on in `make bench`
+        runner.run(main_async(args))
 
 
 if __name__ == "__main__":

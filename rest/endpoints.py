@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from rest import handlers as h
+from rest.routing import ResourceRoutes
 
 
 @dataclass(frozen=True)
@@ -232,5 +233,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def routes() -> list[Route]:
-    return [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
+def routes() -> ResourceRoutes:
+    return ResourceRoutes([Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS])

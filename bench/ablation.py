@@ -1,0 +1,116 @@
+"""Where a learner-values request's cost goes: the same endpoint with one layer taken away at a time.
+
+`bench.profile` mounts these routes beside the real one, behind the same middleware (authentication, rate
+limiting), and checks that each answers byte for byte what `GET /api/learners/{id}/variables` answers before it
+measures anything. From the full request down:
+
+- `resolvers`: the two Strawberry resolvers called directly (their wrappers: argument conversion, the permission
+  check), without graphql-core's executor;
+- `loaders`: the resolvers' own bodies, through the request's DataLoaders, without Strawberry's wrappers;
+- `direct`: the same data-layer functions on one connection, without DataLoaders.
+
+Every variant builds the same Strawberry object per row and serializes it with the executor's own leaf plan, so
+the steps differ only in the layer removed. None of this is served by the app.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+from graphql.pyutils import Path
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth.principal import SCOPE_KEY
+from app.errors import APIError
+from app.services import Services
+from db.queries import learners, values
+from rest import params as p
+from rest.documents import DOCUMENTS
+from rest.executor import compiled, found, sliced
+from rest.handlers import JSONResponse, _variable
+from schema.context import Context, build_context
+from schema.execution import Plan, _build_plan
+from schema.types import Learner, LearnerVariable
+
+VARIANTS = ("resolvers", "loaders", "direct")
+# The LearnerVariables document's selection on each row: (response name, field name).
+ROW_SHAPE = [("variable_id", "variableId"), ("name", "name"), ("course_id", "courseId"), ("type", "type"),
+             ("course_run_id", "courseRunId"), ("value", "value"), ("recorded_at", "recordedAt"),
+             ("value_id", "valueId")]  # fmt: skip
+Fetch = Callable[[Services, Context, uuid.UUID], Awaitable[list[Any] | None]]
+
+
+def path(variant: str, learner_id: str) -> str:
+    return f"/api/_ablation/{variant}/learners/{learner_id}/variables"
+
+
+def routes(services: Services) -> list[Route]:
+    gql = services.schema._schema
+    assert "recorded_at: recordedAt" in DOCUMENTS["LearnerVariables"]  # the shape above is that document's
+    plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE)
+    assert plan is not None
+    fetches: dict[str, Fetch] = {"resolvers": _resolvers, "loaders": _loaders, "direct": _direct}
+    return [Route(path(variant, "{learner_id}"), _endpoint(services, fetches[variant], plan)) for variant in VARIANTS]
+
+
+def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        # The real handler's steps, with `run(...)` replaced by `fetch`.
+        learner_id = p.path_uuid(request, "learner_id")
+        page = p.page(request)
+        context = build_context(request.scope[SCOPE_KEY], services)
+        async with services.db.request():
+            rows = await fetch(services, context, learner_id)
+        data = {"result": None if rows is None else {"variables": [plan(row) for row in rows]}}
+        learner = found(data, "Learner")
+        if learner["variables"] is None:
+            raise APIError(404, "Course not found.")
+        items = [_variable(v) for v in learner["variables"]]
+        return JSONResponse(sliced(items, page["limit"], page["offset"]))
+
+    return endpoint
+
+
+async def _resolvers(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
+    gql = services.schema._schema
+    operation = compiled(services.schema)["LearnerVariables"].definitions[0]
+    learner_node = operation.selection_set.selections[0]  # type: ignore[attr-defined]
+    variables_node = learner_node.selection_set.selections[0]
+    learner_type = gql.type_map["Learner"]
+    root_field, nested_field = gql.query_type.fields["learner"], learner_type.fields["variables"]  # type: ignore[union-attr]
+
+    def info(name: str, node: Any, field: Any, parent: Any, at: Path) -> GraphQLResolveInfo:
+        return GraphQLResolveInfo(name, [node], field.type, parent, at, gql, {}, None, operation,  # type: ignore[arg-type]
+                                  {"id": learner_id, "courseId": None}, context, None, None, None)  # fmt: skip
+
+    at = Path(None, "result", "Query")
+    root_info = info("learner", learner_node, root_field, gql.query_type, at)
+    learner = await root_field.resolve(None, root_info, id=learner_id)  # type: ignore[misc]
+    if learner is None:
+        return None
+    at = at.add_key("variables", "Learner")
+    return await nested_field.resolve(learner, info("variables", variables_node, nested_field, learner_type, at),  # type: ignore[misc]
+                                      courseId=None)  # fmt: skip
+
+
+async def _loaders(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
+    row = await context.loaders.learner.load(learner_id)
+    if row is None:
+        return None
+    learner = Learner.from_row(row)
+    return [LearnerVariable.from_row(r) for r in await context.loaders.current_by_learner.load((learner.id, None))]
+
+
+async def _direct(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
+    async with services.db.runner() as conn:
+        row = (await learners.get_learners(conn, context.org_id, [learner_id]))[0]
+        if row is None:
+            return None
+        learner = Learner.from_row(row)
+        rows = (await values.current_values_by_learner(conn, context.org_id, [learner.id]))[0]
+    return [LearnerVariable.from_row(r) for r in rows]

@@ -1,0 +1,55 @@
+"""The API's routes, tried by resource instead of one by one.
+
+Starlette tries routes in order, matching each one's pattern against the path. A request for the last endpoint
+of the table (a learner's values, among the busiest) matched 21 patterns before its own, about 2% of the request
+in instructions. `ResourceRoutes` keeps the table's order but tries only the routes of the request's resource
+(`/api/learners`, `/api/variables`, ...), so overlapping patterns still resolve as the table orders them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import URLPath
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
+
+ROUTE_KEY = "coursepipeline.route"
+
+
+def resource(path: str) -> str:
+    """`/api/learners/{learner_id}/variables` -> `/api/learners`."""
+    return "/".join(path.split("/", 3)[:3])
+
+
+class ResourceRoutes(BaseRoute):
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = routes
+        self._by_resource: dict[str, list[Route]] = {}
+        for route in routes:
+            prefix = resource(route.path)
+            assert "{" not in prefix, f"{route.path}: a resource is a fixed prefix"
+            self._by_resource.setdefault(prefix, []).append(route)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # Under a root path, Starlette strips it before matching: rare enough to simply try every route then.
+        candidates = self.routes if scope.get("root_path") else self._by_resource.get(resource(scope["path"]), ())
+        partial: tuple[Match, Scope] | None = None
+        for route in candidates:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return match, {**child_scope, ROUTE_KEY: route}
+            if match is Match.PARTIAL and partial is None:  # the path fits, the method does not: a 405 if no other
+                partial = (match, {**child_scope, ROUTE_KEY: route})
+        return partial or (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[ROUTE_KEY].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route in self.routes:
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
