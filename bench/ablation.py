@@ -26,13 +26,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth.principal import SCOPE_KEY
-from app.errors import APIError
 from app.services import Services
 from db.queries import learners, values
 from rest import params as p
 from rest.documents import DOCUMENTS
-from rest.executor import compiled, found, sliced
-from rest.handlers import JSONResponse, _variable
+from rest.executor import compiled
+from rest.handlers import learner_variables_page
 from schema.context import Context, build_context
 from schema.execution import Plan, _build_plan
 from schema.types import Learner, LearnerVariable
@@ -43,6 +42,7 @@ ROW_SHAPE = [("variable_id", "variableId"), ("name", "name"), ("course_id", "cou
              ("course_run_id", "courseRunId"), ("value", "value"), ("recorded_at", "recordedAt"),
              ("value_id", "valueId")]  # fmt: skip
 Fetch = Callable[[Services, Context, uuid.UUID], Awaitable[list[Any] | None]]
+Resolve = Callable[..., Awaitable[Any]]
 
 
 def path(variant: str, learner_id: str) -> str:
@@ -54,48 +54,51 @@ def routes(services: Services) -> list[Route]:
     assert "recorded_at: recordedAt" in DOCUMENTS["LearnerVariables"]  # the shape above is that document's
     plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE)
     assert plan is not None
-    fetches: dict[str, Fetch] = {"resolvers": _resolvers, "loaders": _loaders, "direct": _direct}
+    fetches: dict[str, Fetch] = {"resolvers": _resolvers(services), "loaders": _loaders, "direct": _direct}
     return [Route(path(variant, "{learner_id}"), _endpoint(services, fetches[variant], plan)) for variant in VARIANTS]
 
 
 def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        # The real handler's steps, with `run(...)` replaced by `fetch`.
+        # The real handler's steps, with `run(...)` replaced by `fetch` (which reads no course filter).
         learner_id = p.path_uuid(request, "learner_id")
+        assert p.query_uuid(request, "course_id") is None
         page = p.page(request)
         context = build_context(request.scope[SCOPE_KEY], services)
         async with services.db.request():
             rows = await fetch(services, context, learner_id)
         data = {"result": None if rows is None else {"variables": [plan(row) for row in rows]}}
-        learner = found(data, "Learner")
-        if learner["variables"] is None:
-            raise APIError(404, "Course not found.")
-        items = [_variable(v) for v in learner["variables"]]
-        return JSONResponse(sliced(items, page["limit"], page["offset"]))
+        return learner_variables_page(data, page)
 
     return endpoint
 
 
-async def _resolvers(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
+def _resolvers(services: Services) -> Fetch:
+    """Looks up the document's nodes and the two fields once, as graphql-core's executor would per document."""
     gql = services.schema._schema
     operation = compiled(services.schema)["LearnerVariables"].definitions[0]
     learner_node = operation.selection_set.selections[0]  # type: ignore[attr-defined]
     variables_node = learner_node.selection_set.selections[0]
     learner_type = gql.type_map["Learner"]
     root_field, nested_field = gql.query_type.fields["learner"], learner_type.fields["variables"]  # type: ignore[union-attr]
+    resolve_learner: Resolve = root_field.resolve  # type: ignore[assignment]
+    resolve_variables: Resolve = nested_field.resolve  # type: ignore[assignment]
 
-    def info(name: str, node: Any, field: Any, parent: Any, at: Path) -> GraphQLResolveInfo:
-        return GraphQLResolveInfo(name, [node], field.type, parent, at, gql, {}, None, operation,  # type: ignore[arg-type]
-                                  {"id": learner_id, "courseId": None}, context, None, None, None)  # fmt: skip
+    async def fetch(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
+        def info(name: str, node: Any, field: Any, parent: Any, at: Path) -> GraphQLResolveInfo:
+            return GraphQLResolveInfo(name, [node], field.type, parent, at, gql, {}, None, operation,  # type: ignore[arg-type]
+                                      {"id": learner_id, "courseId": None}, context, None, None, None)  # fmt: skip
 
-    at = Path(None, "result", "Query")
-    root_info = info("learner", learner_node, root_field, gql.query_type, at)
-    learner = await root_field.resolve(None, root_info, id=learner_id)  # type: ignore[misc]
-    if learner is None:
-        return None
-    at = at.add_key("variables", "Learner")
-    return await nested_field.resolve(learner, info("variables", variables_node, nested_field, learner_type, at),  # type: ignore[misc]
-                                      courseId=None)  # fmt: skip
+        at = Path(None, "result", "Query")
+        learner = await resolve_learner(None, info("learner", learner_node, root_field, gql.query_type, at),
+                                        id=learner_id)  # fmt: skip
+        if learner is None:
+            return None
+        at = at.add_key("variables", "Learner")
+        return await resolve_variables(learner, info("variables", variables_node, nested_field, learner_type, at),
+                                       courseId=None)  # fmt: skip
+
+    return fetch
 
 
 async def _loaders(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import random
 import re
@@ -180,7 +181,7 @@ def count_instructions(scenario: str, requests: int) -> None:
     counts: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for side in ("app", "reference"):
-            low, high = pool.map(lambda n: collected(side, n), (requests, 3 * requests))  # noqa: B023
+            low, high = pool.map(functools.partial(collected, side), (requests, 3 * requests))
             counts[side] = (high - low) / (2 * requests)
     app_count, ref_count = counts["app"], counts["reference"]
     print(f"{scenario}: app {app_count / 1e6:.3f} M instructions/request, reference {ref_count / 1e6:.3f} M, "
@@ -190,15 +191,16 @@ def count_instructions(scenario: str, requests: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", choices=SCENARIOS)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, help="per round (default 2000; 100 with --instructions)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--side", choices=["both", "app", "reference"], default="both")
     args = parser.parse_args()
     if args.instructions:
-        count_instructions(args.scenario, args.requests if "--requests" in sys.argv else 100)
+        count_instructions(args.scenario, args.requests or 100)
         return
+    args.requests = args.requests or 2000
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # what uvicorn serves on in `make bench`
         runner.run(main_async(args))
 

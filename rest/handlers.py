@@ -173,7 +173,12 @@ async def learner_variables(request: Request) -> Response:
     course_id = p.query_uuid(request, "course_id")
     page = p.page(request)
     variables = {"id": str(learner_id), "courseId": str(course_id) if course_id else None}
-    learner = found(await run(request, "LearnerVariables", variables), "Learner")
+    return learner_variables_page(await run(request, "LearnerVariables", variables), page)
+
+
+def learner_variables_page(data: dict[str, Any], page: dict[str, int]) -> Response:
+    """The LearnerVariables document's result as the REST page (also used by `bench/ablation.py`)."""
+    learner = found(data, "Learner")
     if learner["variables"] is None:
         raise APIError(404, "Course not found.")
     items = [_variable(v) for v in learner["variables"]]
