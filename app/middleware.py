@@ -15,7 +15,7 @@ from typing import Any
 from app.auth.authenticator import Authenticator, header
 from app.auth.principal import SCOPE_KEY
 from app.errors import APIError, error_response
-from app.ratelimit import RateLimits
+from app.ratelimit import Decision, RateLimits
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,27 +68,28 @@ class RateLimitMiddleware:
         if not guarded(scope):
             await self.app(scope, receive, send)
             return
-        extra: dict[str, str] = {}
+        decision: Decision | None = None
         if self.limits is not None:
             principal = scope.get(SCOPE_KEY)
             client = scope.get("client") or ("unknown", 0)
             key = principal.rate_limit_key if principal is not None else f"ip:{client[0]}"
             decision = await self.limits.hit(key)
-            extra = decision.headers()
             if not decision.allowed:
-                message = f"Rate limit exceeded; retry in {extra['Retry-After']} seconds."
-                await error_response(429, message, headers=extra)(scope, receive, send)
+                headers = decision.headers()
+                message = f"Rate limit exceeded; retry in {headers['Retry-After']} seconds."
+                await error_response(429, message, headers=headers)(scope, receive, send)
                 return
         failure: APIError | None = scope.get(AUTH_ERROR_KEY)
         if failure is not None:
-            await error_response(failure.status, failure.message, headers={**failure.headers, **extra})(
+            budget = decision.headers() if decision is not None else {}
+            await error_response(failure.status, failure.message, headers={**failure.headers, **budget})(
                 scope, receive, send
             )
             return
-        if not extra:
+        if decision is None:
             await self.app(scope, receive, send)
             return
-        encoded = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        encoded = decision.raw_headers()
 
         async def send_with_budget(message: Message) -> None:
             if message["type"] == "http.response.start":

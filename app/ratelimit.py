@@ -45,6 +45,17 @@ class Decision:
             headers["Retry-After"] = str(max(1, self.reset_after))
         return headers
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """`headers()` of an allowed request, encoded for ASGI: built directly, since every request carries them."""
+        limit, remaining, reset = str(self.limit).encode(), str(self.remaining).encode(), str(self.reset_after).encode()
+        return [
+            (b"ratelimit-policy", self.policy.encode()),
+            (b"ratelimit", b"limit=" + limit + b", remaining=" + remaining + b", reset=" + reset),
+            (b"x-ratelimit-limit", limit),
+            (b"x-ratelimit-remaining", remaining),
+            (b"x-ratelimit-reset", reset),
+        ]
+
 
 class _Budget:
     """The configured items over a `limits` storage (Redis)."""

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import redis
 
+from app.ratelimit import Decision
 from tests.conftest import Tenant, app_client, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -44,6 +45,12 @@ async def test_budget_headers_and_429(limited: httpx.AsyncClient, tenant: Tenant
     health = await limited.get("/health")
     assert health.status_code == 200 and "X-RateLimit-Limit" not in health.headers
     assert (await limited.get("/api/openapi.json")).status_code == 200
+
+
+def test_the_encoded_budget_headers_are_the_readable_ones():
+    # Allowed requests get `raw_headers()`, refusals and auth failures `headers()`: they must say the same.
+    decision = Decision(True, 5, 3, 17, "5;w=2, 1000;w=86400")
+    assert decision.raw_headers() == [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
 
 
 async def test_rest_and_graphql_share_one_budget(limited: httpx.AsyncClient, tenant: Tenant):

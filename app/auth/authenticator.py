@@ -89,12 +89,13 @@ class Authenticator:
                 del self._keys[digest]
 
     async def _api_key(self, secret: str) -> ApiKeyPrincipal:
-        if not keys.well_formed(secret):
-            raise APIError(401, "Invalid API key.")
         digest = keys.hash_key(secret)
         now = time.monotonic()
         cached = self._keys.get(digest)
         if cached is None or cached.cached_until < now:
+            # Only secrets that passed this check are ever cached, so a hit needs no second look at the shape.
+            if not keys.well_formed(secret):
+                raise APIError(401, "Invalid API key.")
             cached = await self._load_key(digest, now)
         if cached.principal is None:
             raise APIError(401, "Invalid API key.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SCOPE_KEY = "coursepipeline.principal"
 
@@ -14,10 +14,11 @@ class ApiKeyPrincipal:
 
     key_id: uuid.UUID
     org_id: uuid.UUID
+    # Worked out once: the authenticator caches the principal, and every request of the key asks for this.
+    rate_limit_key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def rate_limit_key(self) -> str:
-        return f"key:{self.key_id}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate_limit_key", f"key:{self.key_id}")
 
     @property
     def actor(self) -> str:
