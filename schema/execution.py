@@ -10,15 +10,23 @@ non-null, a value the scalar refuses), goes through the general path, so results
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
     GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfoHelpers,
     GraphQLScalarType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
 )
 from graphql.pyutils import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -40,6 +48,31 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # collector, piled up across full collections, and those cost a fifth of the CPU under load. The same
         # helpers without the strong reference back let reference counting free a request when it ends.
         self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_weak_track(self))
+        self._plan_memo: dict[int, tuple[Any, Plan | None]] = {}
+        self._shared = _shared_memo(self.schema, self.operation, self.fragments)
+        if self._shared is not None:
+            # graphql-core memoizes sub-selections per execution; a static document's are the same every time.
+            self._relevant_sub_fields = self._shared.subfields
+            self._plan_memo = self._shared.plans
+
+    def execute_collected_root_fields(  # type: ignore[override]
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        new_defer_usages: Sequence[Any],
+    ) -> Any:
+        shared = self._shared
+        if shared is not None and not new_defer_usages:
+            # The shared sub-selection memo is keyed by the identity of the root's field lists: use the first
+            # request's root fields from then on (the same fields, collected the same way).
+            if shared.root is None:
+                shared.root = grouped_field_set
+            grouped_field_set = shared.root
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
 
     def complete_iterable_value(  # type: ignore[override]
         self,
@@ -89,7 +122,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
         # graphql-core memoizes sub-selections, so every row of a list hands in the same grouped field set.
-        memo: dict[int, tuple[Any, Plan | None]] = self.__dict__.setdefault("_plan_memo", {})
+        memo = self._plan_memo
         hit = memo.get(id(grouped_field_set))
         if hit is not None and hit[0] is grouped_field_set:
             return hit[1]
@@ -160,6 +193,67 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
     )
     exec(compile(source, f"<plan for {parent_type.name}>", "exec"), namespace)
     return namespace["plan"]
+
+
+@dataclass(eq=False)
+class _SharedMemo:
+    """What executing one static operation collects, kept across requests: the root's fields, the sub-selections
+    graphql-core collects from them, and the leaf plans chosen for those."""
+
+    schema: GraphQLSchema  # both held, so their ids (the key) cannot be reused while the memo lives
+    operation: OperationDefinitionNode
+    root: Any = None
+    subfields: dict[Any, Any] = field(default_factory=dict)
+    plans: dict[int, tuple[Any, Plan | None]] = field(default_factory=dict)
+
+
+_shared: OrderedDict[tuple[int, int], _SharedMemo] = OrderedDict()
+SHARED_OPERATIONS = 512  # as many as the known documents (256) and the REST documents, with room
+
+
+def _shared_memo(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any]
+) -> _SharedMemo | None:
+    """The memo of a static operation (no directive and no fragment variable anywhere: what graphql-core collects
+    from it cannot depend on the request) on this schema, or None."""
+    key = (id(schema), id(operation))
+    memo = _shared.get(key)
+    if memo is not None and memo.operation is operation and memo.schema is schema:
+        _shared.move_to_end(key)
+        return memo
+    if not _static(operation.selection_set, fragments, set()):
+        return None
+    _shared[key] = memo = _SharedMemo(schema, operation)
+    if len(_shared) > SHARED_OPERATIONS:
+        _shared.popitem(last=False)
+    return memo
+
+
+def _static(selection_set: SelectionSetNode, fragments: dict[str, Any], seen: set[str]) -> bool:
+    for selection in selection_set.selections:
+        if selection.directives:
+            return False
+        if isinstance(selection, FragmentSpreadNode):
+            if getattr(selection, "arguments", None):
+                return False
+            name = selection.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            details = fragments.get(name)
+            if details is None:
+                return False
+            definition = details.definition
+            if definition.directives or definition.variable_definitions:
+                return False
+            if not _static(definition.selection_set, fragments, seen):
+                return False
+        elif isinstance(selection, FieldNode | InlineFragmentNode):
+            if selection.selection_set is not None and not _static(selection.selection_set, fragments, seen):
+                return False
+        else:
+            return False
+    return True
 
 
 def _enum_serializer(enum: GraphQLEnumType) -> Callable[[Any], Any]:

@@ -8,6 +8,7 @@ import gc
 import weakref
 from typing import Any
 
+import graphql
 import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -72,6 +73,45 @@ def test_fast_paths_answer_as_the_general_path(document: str):
     general = _run(StrawberryGraphQLCoreExecutionContext, document)
     assert fast == general
     assert fast["data"] is not None or fast["errors"]
+
+
+SCHEMA = strawberry.Schema(query=Query, execution_context_class=FastLeafExecutionContext)
+
+
+def _execute_parsed(document: Any, variables: dict[str, Any] | None, monkeypatch) -> tuple[Any, int]:
+    """Runs an already parsed document (as the known-document path does) and counts sub-selection collections."""
+    import graphql.execution.executor as core
+
+    calls = 0
+    collect = core.collect_subfields
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return collect(*args, **kwargs)
+
+    monkeypatch.setattr(core, "collect_subfields", counting)
+    result = graphql.execute(
+        SCHEMA._schema, document, variable_values=variables, executor_class=FastLeafExecutionContext
+    )
+    return (result.data, result.errors), calls
+
+
+def test_a_static_document_collects_its_selections_once(monkeypatch):
+    document = graphql.parse("{ items { id ...More } maybe { id } } fragment More on Item { name colour }")
+    first, first_calls = _execute_parsed(document, None, monkeypatch)
+    again, again_calls = _execute_parsed(document, None, monkeypatch)
+    assert first_calls > 0 and again_calls == 0
+    assert again == first
+    assert first[0]["items"][1] == {"id": 1, "name": "n1", "colour": "RED"} and first[1] is None
+
+
+def test_a_document_with_directives_is_collected_for_each_request(monkeypatch):
+    document = graphql.parse("query ($full: Boolean!) { items { id name @include(if: $full) } }")
+    (full, _), _calls = _execute_parsed(document, {"full": True}, monkeypatch)
+    (short, _), calls = _execute_parsed(document, {"full": False}, monkeypatch)
+    assert full["items"][0] == {"id": 0, "name": "n0"}
+    assert short["items"][0] == {"id": 0} and calls > 0
 
 
 def test_times_in_any_zone_are_answered_in_utc():
