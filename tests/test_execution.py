@@ -9,6 +9,7 @@ import weakref
 from typing import Any
 
 import graphql
+import graphql.execution.executor as core
 import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -80,8 +81,6 @@ SCHEMA = strawberry.Schema(query=Query, execution_context_class=FastLeafExecutio
 
 def _execute_parsed(document: Any, variables: dict[str, Any] | None, monkeypatch) -> tuple[Any, int]:
     """Runs an already parsed document (as the known-document path does) and counts sub-selection collections."""
-    import graphql.execution.executor as core
-
     calls = 0
     collect = core.collect_subfields
 
