@@ -21,6 +21,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.compiled import MutationRan, Plans, Replay
 from schema.errors import ERROR_TYPES
 from schema.execution import FastLeafExecutionContext
 from schema.known import KnownDocuments, accepted
@@ -45,6 +46,7 @@ class Schema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.known = KnownDocuments()
+        self.plans = Plans(self)
 
     async def execute(  # type: ignore[override]
         self,
@@ -85,7 +87,17 @@ class Schema(strawberry.Schema):
         root_value: Any = None,
         operation_name: str | None = None,
     ) -> ExecutionResult:
-        """A document known to be valid for this schema, executed by graphql-core with our execution context."""
+        """A document known to be valid for this schema: from its compiled plan (`schema.compiled`) when it has
+        one and the request stays on it, otherwise by graphql-core with our execution context."""
+        middleware = None
+        plan = self.plans.get(document, operation_name)
+        if plan is not None:
+            try:
+                return ExecutionResult(data=await plan.run(context_value, variable_values, root_value), errors=None)
+            except MutationRan as ran:
+                middleware = [Replay(ran.outcomes)]  # its resolver ran: graphql-core completes what it returned
+            except Exception:
+                pass  # a query only reads: graphql-core runs it again and reports what went wrong
         result = graphql_execute(
             self._schema,
             document,
@@ -95,6 +107,7 @@ class Schema(strawberry.Schema):
             operation_name=operation_name,
             executor_class=self.execution_context_class,
             is_awaitable=optimized_is_awaitable,
+            middleware=middleware,
         )
         if optimized_is_awaitable(result):
             result = await result  # type: ignore[misc]

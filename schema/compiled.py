@@ -1,0 +1,444 @@
+"""Known static operations run from a plan made once, instead of being walked by graphql-core's executor each time.
+
+graphql-core executes a document by walking it on every request: for each field a resolve info, argument
+coercion, Strawberry's resolver wrapper (its own Info, argument conversion, the permission extension's chain),
+then completion by type. For an operation whose selections cannot depend on the request (no directive, no
+fragment variable: see `execution._static`), that walk is the same every time. Here it is done once, into a tree
+of small closures, and a request only coerces its variables, calls the same Strawberry resolver functions with
+the same Info, arguments and permission classes, and serializes what they return. Sibling fields and list items
+still resolve concurrently, so DataLoaders batch exactly as before.
+
+A plan never answers differently from graphql-core:
+
+- what it cannot express is not compiled, and graphql-core runs it (introspection, a field extension other than
+  permissions, permissions below the root, interfaces and unions outside a resolver's own result, subscriptions);
+- when a request leaves the expected road (variables that fail coercion, a refused permission, a resolver that
+  raises, a null where the schema says non-null, a value a scalar refuses), graphql-core answers instead, and
+  reports it as it always does. A query is simply run again: queries only read. A mutation is replayed with each
+  root field's outcome already known (`Replay`), so no resolver that writes runs twice.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
+from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.permission import PermissionExtension
+from strawberry.types.arguments import convert_arguments
+
+from schema.execution import _build_plan, _enum_serializer, _Fallback, _static
+
+if TYPE_CHECKING:
+    from strawberry.types.field import StrawberryField
+
+    from schema import Schema
+
+# Completes one value of a field: (value, request, the field's resolve info or None, its path) -> result.
+Complete = Callable[[Any, "_Request", GraphQLResolveInfo | None, Path], Any]
+_EMPTY_VARIABLES = VariableValues({}, {})
+
+
+class _Unsupported(Exception):
+    """Compile time: this operation is left to graphql-core."""
+
+
+class _Bail(Exception):
+    """Run time: this request is answered by graphql-core instead (see the module docstring)."""
+
+
+@dataclass
+class _Request:
+    context: Any
+    root_value: Any
+    variables: VariableValues
+    plan: Plan
+
+
+def _gather(values: Any) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
+_HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=lambda values: None)
+
+
+class Plan:
+    """One operation of one document, compiled against one schema."""
+
+    def __init__(self, schema: Schema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        self.schema = schema
+        self.gql: GraphQLSchema = schema._schema
+        self.document = document
+        self.operation = operation
+        self.mutation = operation.operation == OperationType.MUTATION
+        definitions = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+        self.fragment_nodes = {d.name.value: d for d in definitions}
+        self.fragments = {d.name.value: FragmentDetails(d) for d in definitions}
+        if operation.operation == OperationType.SUBSCRIPTION or not _static(
+            operation.selection_set, self.fragments, set()
+        ):
+            raise _Unsupported
+        root_type = self.gql.get_root_type(operation.operation)
+        if root_type is None:
+            raise _Unsupported
+        self.root_type = root_type
+        grouped = collect_fields(self.gql, self.fragments, _EMPTY_VARIABLES, root_type, operation).grouped_field_set
+        if self.mutation and len(grouped) != 1:
+            raise _Unsupported  # serial execution of several mutations stays graphql-core's
+        self.root = [(name, self._field(root_type, details, root=True)) for name, details in grouped.items()]
+
+    # --- compiling ---
+
+    def _field(self, parent: GraphQLObjectType, details: Any, root: bool = False) -> Callable[..., Any]:
+        """A field of `parent`: (source, request, parent path) -> its value completed, or an awaitable of it."""
+        node = details[0].node
+        field_name = node.name.value
+        if field_name == "__typename":
+            name = parent.name
+            return lambda source, request, path: name
+        field_def = parent.fields.get(field_name)
+        if field_def is None:
+            raise _Unsupported  # introspection fields
+        definition: StrawberryField | None = field_def.extensions.get("strawberry-definition")
+        if definition is None:
+            raise _Unsupported
+        permissions = []
+        for extension in definition.extensions:
+            if not isinstance(extension, PermissionExtension) or extension.fail_silently:
+                raise _Unsupported
+            permissions.extend(extension.permissions)
+        if permissions and not root:
+            raise _Unsupported  # a refusal below the root must not be found after a mutation ran
+        response_name = details[0].node.alias.value if details[0].node.alias else field_name
+        complete = self._completer(field_def.type, details, via_resolver=definition.base_resolver is not None)
+        if definition.base_resolver is None and not field_def.args:
+            attribute = definition.python_name
+
+            def plain(source: Any, request: _Request, path: Path) -> Any:
+                return complete(getattr(source, attribute), request, None, Path(path, response_name, None))
+
+            return plain
+        return _resolver_step(self, parent, field_def, definition, details, response_name, permissions, complete)
+
+    def _completer(self, kind: Any, details: Any, via_resolver: bool) -> Complete:
+        nullable = not isinstance(kind, GraphQLNonNull)
+        named = kind.of_type if not nullable else kind
+        inner = self._inner(named, details, via_resolver)
+        if nullable:
+
+            def complete_nullable(value: Any, request: _Request, info: Any, path: Path) -> Any:
+                return None if value is None else inner(value, request, info, path)
+
+            return complete_nullable
+
+        def complete_non_null(value: Any, request: _Request, info: Any, path: Path) -> Any:
+            if value is None:
+                raise _Bail
+            return inner(value, request, info, path)
+
+        return complete_non_null
+
+    def _inner(self, kind: Any, details: Any, via_resolver: bool) -> Complete:
+        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+            serialize = _enum_serializer(kind) if isinstance(kind, GraphQLEnumType) else kind.serialize
+
+            def leaf(value: Any, request: _Request, info: Any, path: Path) -> Any:
+                try:
+                    result = serialize(value)
+                except Exception as exc:
+                    raise _Bail from exc
+                if result is None or result is Undefined:
+                    raise _Bail
+                return result
+
+            return leaf
+        if isinstance(kind, GraphQLList):
+            return self._list(kind.of_type, details, via_resolver)
+        if isinstance(kind, GraphQLUnionType):
+            if not via_resolver:
+                raise _Unsupported
+            return self._union(kind, details)
+        if isinstance(kind, GraphQLObjectType):
+            if kind.is_type_of is not None and not via_resolver:
+                raise _Unsupported
+            return self._object(kind, details)
+        raise _Unsupported  # interfaces
+
+    def _list(self, item_type: Any, details: Any, via_resolver: bool) -> Complete:
+        nullable_items = not isinstance(item_type, GraphQLNonNull)
+        named = item_type if nullable_items else item_type.of_type
+        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            grouped = self._collect(named, details)
+            leaves = _leaf_plan(named, grouped)
+            if leaves is not None:
+                # Rows of plain leaves, the commonest list: one generated function per row, nothing else.
+                def leaf_rows(values: Any, request: _Request, info: Any, path: Path) -> Any:
+                    try:
+                        if nullable_items:
+                            return [None if v is None else leaves(v) for v in values]
+                        return [leaves(v) for v in values]  # a None row fails the plan: bail
+                    except _Fallback as exc:
+                        raise _Bail from exc
+
+                return leaf_rows
+        if isinstance(named, GraphQLList | GraphQLUnionType):
+            raise _Unsupported
+        complete_item = self._completer(item_type, details, via_resolver)
+
+        def items(values: Any, request: _Request, info: Any, path: Path) -> Any:
+            results = [complete_item(v, request, info, Path(path, i, None)) for i, v in enumerate(values)]
+            pending = [i for i, r in enumerate(results) if optimized_is_awaitable(r)]
+            if not pending:
+                return results
+            return _settle(results, pending)
+
+        return items
+
+    def _union(self, union: GraphQLUnionType, details: Any) -> Complete:
+        if union.resolve_type is None:
+            raise _Unsupported
+        resolve_type = union.resolve_type
+        members = {member.name: self._object(member, details) for member in self.gql.get_possible_types(union)}
+
+        def complete_union(value: Any, request: _Request, info: Any, path: Path) -> Any:
+            name = resolve_type(value, info, union)
+            if not isinstance(name, str) or name not in members:
+                raise _Bail
+            return members[name](value, request, info, path)
+
+        return complete_union
+
+    def _object(self, kind: GraphQLObjectType, details: Any) -> Complete:
+        grouped = self._collect(kind, details)
+        is_type_of = kind.is_type_of
+        leaves = _leaf_plan(kind, grouped)
+        if leaves is not None:
+
+            def leaf_object(value: Any, request: _Request, info: Any, path: Path) -> Any:
+                if is_type_of is not None and not is_type_of(value, info):
+                    raise _Bail
+                try:
+                    return leaves(value)
+                except _Fallback as exc:
+                    raise _Bail from exc
+
+            return leaf_object
+        fields = [(name, self._field(kind, field_details)) for name, field_details in grouped.items()]
+
+        def complete_object(value: Any, request: _Request, info: Any, path: Path) -> Any:
+            if is_type_of is not None and not is_type_of(value, info):
+                raise _Bail
+            return _fields(fields, value, request, path)
+
+        return complete_object
+
+    def _collect(self, kind: GraphQLObjectType, details: Any) -> Any:
+        collected = collect_subfields(self.gql, self.fragments, _EMPTY_VARIABLES, self.operation, kind, details)
+        if collected.new_defer_usages:
+            raise _Unsupported
+        return collected.grouped_field_set
+
+    # --- running ---
+
+    async def run(self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any) -> Any:
+        """The operation's `data`, or raises `_Bail` (with `outcomes` for a mutation whose resolver ran)."""
+        coerced = get_variable_values(self.gql, self.operation.variable_definitions or (), raw_variables or {})
+        if isinstance(coerced, list):
+            raise _Bail  # graphql-core reports the variables' errors
+        request = _Request(context, root_value, coerced, self)
+        result = _fields(self.root, root_value, request, None)
+        if optimized_is_awaitable(result):
+            result = await result
+        return result
+
+
+class MutationRan(Exception):
+    """A mutation's resolver ran (returned or raised) but the plan could not complete its result."""
+
+    def __init__(self, outcomes: dict[str, tuple[bool, Any]]) -> None:
+        super().__init__()
+        self.outcomes = outcomes
+
+
+def _resolver_step(
+    plan: Plan,
+    parent: GraphQLObjectType,
+    field_def: GraphQLField,
+    definition: StrawberryField,
+    details: Any,
+    response_name: str,
+    permissions: list[Any],
+    complete: Complete,
+) -> Callable[..., Any]:
+    """A field with a resolver or arguments: Strawberry's own steps (Info, arguments, permissions, the call)."""
+    node = details[0].node
+    has_args = bool(field_def.args or node.arguments)
+    schema = plan.schema
+    info_class = schema.config.info_class
+    registry = schema.schema_converter.scalar_registry
+    resolver = definition.base_resolver
+    self_source = resolver is not None and resolver.self_parameter is not None
+    source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p] if resolver else []
+    info_name = resolver.info_parameter.name if resolver and resolver.info_parameter else None
+    mutation_root = plan.mutation and parent is plan.root_type
+    field_name, nodes = node.name.value, [d.node for d in details]
+    gql, fragments, operation = plan.gql, plan.fragment_nodes, plan.operation
+
+    def step(source: Any, request: _Request, parent_path: Path | None) -> Any:
+        path = Path(parent_path, response_name, parent.name)
+        info = GraphQLResolveInfo(
+            field_name,
+            nodes,
+            field_def.type,
+            parent,
+            path,
+            gql,
+            fragments,
+            request.root_value,
+            operation,
+            request.variables,
+            request.context,
+            optimized_is_awaitable,
+            None,
+            _HELPERS,
+        )
+        strawberry_info = info_class(_raw_info=info, _field=definition)
+        try:
+            raw = get_argument_values(field_def, node, request.variables) if has_args else {}
+            kwargs = convert_arguments(raw, definition.arguments, registry, schema.config, strawberry_info)
+        except Exception as exc:
+            raise _Bail from exc
+        for permission in permissions:
+            if permission.has_permission(source, strawberry_info, **kwargs) is not True:
+                raise _Bail  # graphql-core refuses it, with the permission's message and code
+        args = [source] if self_source else []
+        for name in source_names:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = strawberry_info
+        if mutation_root:
+            return _mutate(definition, source, strawberry_info, args, kwargs, complete, request, info, path)
+        result = definition.get_result(source, info=strawberry_info, args=args, kwargs=kwargs)
+        if optimized_is_awaitable(result):
+            return _complete_later(result, complete, request, info, path)
+        return complete(result, request, info, path)
+
+    return step
+
+
+async def _complete_later(result: Awaitable[Any], complete: Complete, request: _Request, info: Any, path: Path) -> Any:
+    value = complete(await result, request, info, path)
+    if optimized_is_awaitable(value):
+        value = await value
+    return value
+
+
+async def _mutate(
+    definition: Any, source: Any, info: Any, args: list[Any], kwargs: dict[str, Any], complete: Complete,
+    request: _Request, raw_info: Any, path: Path,
+) -> Any:  # fmt: skip
+    key = path.key
+    try:
+        result = definition.get_result(source, info=info, args=args, kwargs=kwargs)
+        if optimized_is_awaitable(result):
+            result = await result
+    except Exception as exc:
+        raise MutationRan({key: (False, exc)}) from exc
+    try:
+        value = complete(result, request, raw_info, path)
+        if optimized_is_awaitable(value):
+            value = await value
+    except Exception as exc:  # graphql-core completes it instead, and reports what went wrong as it always does
+        raise MutationRan({key: (True, result)}) from exc
+    return value
+
+
+def _fields(fields: list[tuple[str, Callable[..., Any]]], source: Any, request: _Request, path: Path | None) -> Any:
+    results = {name: step(source, request, path) for name, step in fields}
+    pending = [name for name, value in results.items() if optimized_is_awaitable(value)]
+    if not pending:
+        return results
+    return _settle(results, pending)
+
+
+async def _settle(results: Any, pending: list[Any]) -> Any:
+    if len(pending) == 1:
+        results[pending[0]] = await results[pending[0]]
+    else:
+        for key, value in zip(pending, await gather_with_cancel(*(results[k] for k in pending)), strict=True):
+            results[key] = value
+    return results
+
+
+def _leaf_plan(kind: GraphQLObjectType, grouped: Any) -> Callable[[Any], dict[str, Any]] | None:
+    shape = []
+    for response_name, details in grouped.items():
+        node = details[0].node
+        if len(details) > 1 or node.arguments:
+            return None
+        shape.append((response_name, node.name.value))
+    return _build_plan(kind, shape)
+
+
+class Replay:
+    """graphql-core middleware answering a mutation's root fields with what their resolvers already did."""
+
+    def __init__(self, outcomes: dict[str, tuple[bool, Any]]) -> None:
+        self.outcomes = outcomes
+
+    def resolve(self, next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+        if info.path.prev is None and info.path.key in self.outcomes:
+            ok, value = self.outcomes[info.path.key]
+            if not ok:
+                raise value
+            return value
+        return next_(root, info, **args)
+
+
+class Plans:
+    """Compiled operations per document, made on first use; None where graphql-core must run the document."""
+
+    def __init__(self, schema: Schema, maxsize: int = 512) -> None:
+        self.schema = schema
+        self.maxsize = maxsize
+        self._plans: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = OrderedDict()
+
+    def get(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        key = (id(document), operation_name)
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is document:  # the document is held, so its id is not reused meanwhile
+            self._plans.move_to_end(key)
+            return hit[1]
+        operation = get_operation_ast(document, operation_name)
+        plan = None
+        if operation is not None:
+            try:
+                plan = Plan(self.schema, document, operation)
+            except _Unsupported:
+                plan = None
+        self._plans[key] = (document, plan)
+        if len(self._plans) > self.maxsize:
+            self._plans.popitem(last=False)
+        return plan

@@ -1,0 +1,204 @@
+"""Compiled operations answer exactly what graphql-core answers (data and errors alike), and a mutation's resolver
+runs once whatever happens after it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import graphql
+import pytest
+import strawberry
+from strawberry.permission import BasePermission
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
+
+from schema import Schema
+from schema.execution import FastLeafExecutionContext
+
+
+class Allowed(BasePermission):
+    message = "Not allowed here."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return info.context["allowed"]
+
+
+@strawberry.interface
+class Problem:
+    message: str
+
+
+@strawberry.type
+class Missing(Problem):
+    code: str = "not_found"
+
+
+@strawberry.type
+class Thing:
+    id: int
+    name: str
+    tags: list[str]
+
+    @strawberry.field
+    async def twin(self, info: Info) -> Thing | None:
+        await asyncio.sleep(0)
+        info.context["twins"] += 1
+        return Thing(id=-self.id, name=self.name.upper(), tags=self.tags) if self.id > 0 else None
+
+    @strawberry.field
+    def label(self, prefix: str = "#") -> str:
+        return f"{prefix}{self.id}"
+
+
+Payload = Annotated[Thing | Missing, strawberry.union("Payload")]
+
+
+@strawberry.input
+class ThingInput:
+    id: int
+    name: str | None = None
+
+
+def _thing(i: int) -> Thing:
+    return Thing(id=i, name=f"thing {i}", tags=["a", "b"][: i % 3])
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(permission_classes=[Allowed])
+    async def thing(self, id: int) -> Thing | None:
+        await asyncio.sleep(0)
+        return _thing(id) if id > 0 else None
+
+    @strawberry.field
+    async def things(self, limit: int = 3) -> list[Thing]:
+        if limit < 1:
+            raise ValueError("limit must be 1 or more")
+        return [_thing(i) for i in range(1, limit + 1)]
+
+    @strawberry.field
+    def broken(self) -> Thing:
+        return Thing(id=1, name=None, tags=[])  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(permission_classes=[Allowed])
+    async def save(self, info: Info, input: ThingInput) -> Payload:
+        info.context["saves"] += 1
+        if input.id < 0:
+            raise RuntimeError("storage failed")
+        if input.id == 0:
+            return Missing(message="no such thing")
+        return Thing(id=input.id, name=input.name, tags=[])  # type: ignore[arg-type]  # a null name breaks it
+
+
+SCHEMA = Schema(query=Query, mutation=Mutation, execution_context_class=FastLeafExecutionContext)
+
+QUERY = """
+query Q($id: Int!, $prefix: String) {
+  thing(id: $id) { __typename id name tags label(prefix: $prefix) plain: label twin { id name twin { id } } }
+  things { id label twin { id } }
+}"""
+SAVE = """
+mutation Save($id: Int!, $name: String) {
+  result: save(input: {id: $id, name: $name}) {
+    __typename
+    ... on Thing { id name label }
+    ... on Problem { message }
+    ... on Missing { code }
+  }
+}"""
+
+
+def _context(allowed: bool = True) -> dict[str, Any]:
+    return {"allowed": allowed, "saves": 0, "twins": 0}
+
+
+def _answer(result: Any) -> dict[str, Any]:
+    errors = [(e.message, e.path, (e.extensions or {}).get("code")) for e in result.errors or []]
+    return {"data": result.data, "errors": errors}
+
+
+async def _both(text: str, variables: dict[str, Any], allowed: bool = True) -> tuple[dict, dict, dict, dict]:
+    """The answer and context of the compiled path (through `run_document`), then of graphql-core alone."""
+    document = graphql.parse(text)
+    assert SCHEMA.plans.get(document, None) is not None  # the document is compiled: the test measures that path
+    compiled_context, core_context = _context(allowed), _context(allowed)
+    compiled = await SCHEMA.run_document(document, variables, compiled_context)
+    core = graphql.execute(
+        SCHEMA._schema,
+        document,
+        context_value=core_context,
+        variable_values=variables,
+        executor_class=StrawberryGraphQLCoreExecutionContext,
+    )
+    if graphql.pyutils.is_awaitable(core):
+        core = await core
+    return _answer(compiled), compiled_context, _answer(core), core_context
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "allowed"),
+    [
+        (QUERY, {"id": 2, "prefix": "no. "}, True),
+        (QUERY, {"id": 0}, True),  # a null object
+        (QUERY, {"id": 2}, False),  # a refused permission
+        (QUERY, {"id": "two"}, True),  # a variable that fails coercion
+        (QUERY, {}, True),  # a required variable missing
+        ("{ things(limit: 0) { id } }", {}, True),  # a resolver that raises
+        ("{ broken { id name } }", {}, True),  # a null where the schema says non-null
+        ("{ things { id } broken { id } }", {}, True),
+    ],
+)
+async def test_queries_answer_as_graphql_core(text: str, variables: dict[str, Any], allowed: bool):
+    compiled, _, core, _ = await _both(text, variables, allowed)
+    assert compiled == core
+    assert compiled["data"] is not None or compiled["errors"]
+
+
+async def test_a_query_resolves_nested_fields_concurrently_and_in_selection_order(monkeypatch):
+    def core_execute(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the compiled plan should have answered this alone")
+
+    monkeypatch.setattr("schema.graphql_execute", core_execute)
+    compiled, context, core, _ = await _both(QUERY, {"id": 3, "prefix": "#"})
+    assert compiled == core
+    assert list(compiled["data"]["thing"]) == ["__typename", "id", "name", "tags", "label", "plain", "twin"]
+    assert compiled["data"]["thing"]["twin"] == {"id": -3, "name": "THING 3", "twin": None}
+    assert context["twins"] == 2 + 3  # thing's twin and its twin, and each of the three things' twins
+
+
+@pytest.mark.parametrize(
+    ("variables", "allowed", "saves"),
+    [
+        ({"id": 5, "name": "five"}, True, 1),  # a result
+        ({"id": 0}, True, 1),  # a typed error (union member through an interface)
+        ({"id": -1, "name": "x"}, True, 1),  # the resolver raises
+        ({"id": 5}, True, 1),  # the result breaks the schema (null name): completed by graphql-core, not run again
+        ({"id": 5, "name": "five"}, False, 0),  # refused before anything ran
+        ({"id": "five"}, True, 0),  # bad variables: nothing ran
+    ],
+)
+async def test_a_mutation_runs_once_and_answers_as_graphql_core(variables: dict[str, Any], allowed: bool, saves: int):
+    compiled, compiled_context, core, core_context = await _both(SAVE, variables, allowed)
+    assert compiled == core
+    assert compiled_context["saves"] == core_context["saves"] == saves
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{ __schema { queryType { name } } }",
+        "query($on: Boolean!) { things { id name @include(if: $on) } }",
+        'mutation { a: save(input: {id: 1, name: "a"}) { __typename } b: save(input: {id: 2}) { __typename } }',
+    ],
+)
+async def test_what_a_plan_cannot_express_is_left_to_graphql_core(text: str):
+    document = graphql.parse(text)
+    assert SCHEMA.plans.get(document, None) is None
+    result = await SCHEMA.run_document(document, {"on": True}, _context())
+    assert result.errors is None
+    assert result.data
