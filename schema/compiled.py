@@ -20,6 +20,7 @@ A plan never answers differently from graphql-core:
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from graphql.pyutils import Path, Undefined, gather_with_cancel
+from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.permission import PermissionExtension
 from strawberry.types.arguments import convert_arguments
@@ -100,6 +101,8 @@ class Plan:
             operation.selection_set, self.fragments, set()
         ):
             raise _Unsupported
+        if schema.config.default_resolver is not getattr or schema.schema_converter.exception_handlers:
+            raise _Unsupported  # plain fields are read as attributes; no handler turns an exception into a result
         root_type = self.gql.get_root_type(operation.operation)
         if root_type is None:
             raise _Unsupported
@@ -129,6 +132,8 @@ class Plan:
             if not isinstance(extension, PermissionExtension) or extension.fail_silently:
                 raise _Unsupported
             permissions.extend(extension.permissions)
+        if any(inspect.iscoroutinefunction(permission.has_permission) for permission in permissions):
+            raise _Unsupported
         if permissions and not root:
             raise _Unsupported  # a refusal below the root must not be found after a mutation ran
         response_name = details[0].node.alias.value if details[0].node.alias else field_name
@@ -195,6 +200,8 @@ class Plan:
             if leaves is not None:
                 # Rows of plain leaves, the commonest list: one generated function per row, nothing else.
                 def leaf_rows(values: Any, request: _Request, info: Any, path: Path) -> Any:
+                    if type(values) is not list and not is_iterable(values):
+                        raise _Bail
                     try:
                         if nullable_items:
                             return [None if v is None else leaves(v) for v in values]
@@ -208,6 +215,8 @@ class Plan:
         complete_item = self._completer(item_type, details, via_resolver)
 
         def items(values: Any, request: _Request, info: Any, path: Path) -> Any:
+            if type(values) is not list and not is_iterable(values):
+                raise _Bail
             results = [complete_item(v, request, info, Path(path, i, None)) for i, v in enumerate(values)]
             pending = [i for i, r in enumerate(results) if optimized_is_awaitable(r)]
             if not pending:
