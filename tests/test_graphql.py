@@ -229,6 +229,39 @@ async def test_a_document_is_validated_once_then_runs_as_known(services):
         )
 
 
+async def test_a_known_document_over_http_gets_the_answer_strawberrys_view_gives(client, tenant, monkeypatch):
+    """The view answers a JSON POST of a known document itself; the body and status are what Strawberry's view
+    gives the first time, data and errors alike, and anything unusual still goes through Strawberry's view."""
+    from app.graphql_view import GraphQLView
+
+    await f.course(GQL(client, tenant.key_headers), "Known")
+    query = f"# {uuid.uuid4()}\nquery Q($limit: Int!, $id: UUID!) {{ courses(limit: $limit) {{ data {{ name }} }} "
+    query += "learner(id: $id) { id } }"
+    strawberry_runs = 0
+    run = GraphQLView.run
+
+    async def counted(self, *args, **kwargs):
+        nonlocal strawberry_runs
+        strawberry_runs += 1
+        return await run(self, *args, **kwargs)
+
+    monkeypatch.setattr(GraphQLView, "run", counted)
+    cases = [{"limit": 5, "id": str(uuid.uuid4())}, {"limit": 0, "id": str(uuid.uuid4())}, {"limit": "x", "id": 1}]
+    for variables in cases:
+        answers = []
+        for _ in range(2):
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": variables}, headers=tenant.key_headers
+            )
+            answers.append((response.status_code, response.headers["content-type"], response.json()))
+        assert answers[0] == answers[1]
+    assert answers[0][2]["data"] is None and "limit" in answers[0][2]["errors"][0]["message"]
+    assert strawberry_runs == 1  # only the first request of the first case: the document was new
+    # A batch of the same document is not a known document's request: Strawberry's view refuses it.
+    response = await client.post("/graphql", json=[{"query": query}], headers=tenant.key_headers)
+    assert response.status_code == 400 and strawberry_runs == 2
+
+
 async def test_refused_documents_are_never_remembered(services, gql: GQL):
     deep = "{ courses { data { variables { course { variables { course { variables { course { variables "
     deep += "{ course { variables { id } } } } } } } } } } } }"
