@@ -30,6 +30,7 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -44,11 +45,21 @@ from graphql import (
     get_operation_ast,
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+    input_is_nested_too_deeply,
+)
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
+from graphql.utilities.coerce_input_value import coerce_input_value
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.permission import PermissionExtension
+from strawberry.relay.types import GlobalID
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
 from schema.execution import _build_plan, _enum_serializer, _Fallback, _static
 
@@ -107,6 +118,12 @@ class Plan:
         if root_type is None:
             raise _Unsupported
         self.root_type = root_type
+        self.signatures = []
+        for node in operation.variable_definitions or ():
+            signature = get_variable_signature(self.gql, node)
+            if isinstance(signature, GraphQLError):
+                raise _Unsupported
+            self.signatures.append((signature, isinstance(signature.type, GraphQLNonNull), node.default_value))
         grouped = collect_fields(self.gql, self.fragments, _EMPTY_VARIABLES, root_type, operation).grouped_field_set
         if self.mutation and len(grouped) != 1:
             raise _Unsupported  # serial execution of several mutations stays graphql-core's
@@ -129,7 +146,7 @@ class Plan:
             raise _Unsupported
         permissions = []
         for extension in definition.extensions:
-            if not isinstance(extension, PermissionExtension) or extension.fail_silently:
+            if type(extension) is not PermissionExtension or extension.fail_silently:
                 raise _Unsupported
             permissions.extend(extension.permissions)
         if any(inspect.iscoroutinefunction(permission.has_permission) for permission in permissions):
@@ -273,14 +290,37 @@ class Plan:
 
     async def run(self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any) -> Any:
         """The operation's `data`, or raises `_Bail` (with `outcomes` for a mutation whose resolver ran)."""
-        coerced = get_variable_values(self.gql, self.operation.variable_definitions or (), raw_variables or {})
-        if isinstance(coerced, list):
-            raise _Bail  # graphql-core reports the variables' errors
-        request = _Request(context, root_value, coerced, self)
+        request = _Request(context, root_value, self._variables(raw_variables or {}), self)
         result = _fields(self.root, root_value, request, None)
         if optimized_is_awaitable(result):
             result = await result
         return result
+
+    def _variables(self, raw: dict[str, Any]) -> VariableValues:
+        """graphql-core's `get_variable_values` with each definition's signature worked out once. Any value it
+        would refuse makes the request bail, and graphql-core reports it; a default is left to graphql-core."""
+        sources, coerced = {}, {}
+        for signature, non_null, default in self.signatures:
+            name = signature.name
+            value = raw.get(name, Undefined)
+            if value is Undefined:
+                if default is not None:
+                    found = get_variable_values(self.gql, self.operation.variable_definitions or (), raw)
+                    if isinstance(found, list):
+                        raise _Bail
+                    return found
+                if non_null:
+                    raise _Bail
+                sources[name] = VariableValueSource(signature)
+                continue
+            sources[name] = VariableValueSource(signature, value)
+            if input_is_nested_too_deeply(value, signature.type):
+                raise _Bail
+            value = coerce_input_value(value, signature.type)
+            if value is Undefined:
+                raise _Bail
+            coerced[name] = value
+        return VariableValues(sources, coerced)
 
 
 class MutationRan(Exception):
@@ -312,6 +352,7 @@ def _resolver_step(
     source_names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p] if resolver else []
     info_name = resolver.info_parameter.name if resolver and resolver.info_parameter else None
     mutation_root = plan.mutation and parent is plan.root_type
+    scalars = _scalar_arguments(definition, field_def, schema.config)
     field_name, nodes = node.name.value, [d.node for d in details]
     gql, fragments, operation = plan.gql, plan.fragment_nodes, plan.operation
 
@@ -336,7 +377,10 @@ def _resolver_step(
         strawberry_info = info_class(_raw_info=info, _field=definition)
         try:
             raw = get_argument_values(field_def, node, request.variables) if has_args else {}
-            kwargs = convert_arguments(raw, definition.arguments, registry, schema.config, strawberry_info)
+            if scalars is not None:
+                kwargs = {python_name: raw[name] for name, python_name in scalars if name in raw}
+            else:
+                kwargs = convert_arguments(raw, definition.arguments, registry, schema.config, strawberry_info)
         except Exception as exc:
             raise _Bail from exc
         for permission in permissions:
@@ -355,6 +399,29 @@ def _resolver_step(
         return complete(result, request, info, path)
 
     return step
+
+
+def _scalar_arguments(definition: Any, field_def: GraphQLField, config: Any) -> list[tuple[str, str]] | None:
+    """(GraphQL name, Python name) of each argument when all are plain scalars, which Strawberry's conversion
+    hands over as graphql-core parsed them; None when one needs that conversion (input objects, enums, lists,
+    global ids, `Maybe`)."""
+    names = []
+    for argument in definition.arguments:
+        kind = argument.type
+        if isinstance(kind, StrawberryMaybe):
+            return None
+        if isinstance(kind, StrawberryOptional):
+            kind = kind.of_type
+        name = config.name_converter.from_argument(argument)
+        graphql_argument = field_def.args.get(name)
+        if graphql_argument is None or kind is GlobalID or isinstance(kind, StrawberryList):
+            return None
+        named = graphql_argument.type
+        named = named.of_type if isinstance(named, GraphQLNonNull) else named
+        if not isinstance(named, GraphQLScalarType):
+            return None
+        names.append((name, argument.python_name))
+    return names
 
 
 async def _complete_later(result: Awaitable[Any], complete: Complete, request: _Request, info: Any, path: Path) -> Any:

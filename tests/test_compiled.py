@@ -148,6 +148,8 @@ async def _both(text: str, variables: dict[str, Any], allowed: bool = True) -> t
         (QUERY, {"id": 2}, False),  # a refused permission
         (QUERY, {"id": "two"}, True),  # a variable that fails coercion
         (QUERY, {}, True),  # a required variable missing
+        ("query L($limit: Int! = 2) { things(limit: $limit) { id } }", {}, True),  # a variable's default
+        ("query L($limit: Int! = 2) { things(limit: $limit) { id } }", {"limit": 1}, True),
         ("{ things(limit: 0) { id } }", {}, True),  # a resolver that raises
         ("{ broken { id name } }", {}, True),  # a null where the schema says non-null
         ("{ things { id } broken { id } }", {}, True),
