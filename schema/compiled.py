@@ -61,7 +61,7 @@ from strawberry.relay.types import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
-from schema.execution import _build_plan, _enum_serializer, _Fallback, _static
+from schema.execution import _build_plan, _enum_serializer, _Fallback, _gather, _static
 
 if TYPE_CHECKING:
     from strawberry.types.field import StrawberryField
@@ -86,13 +86,9 @@ class _Request:
     context: Any
     root_value: Any
     variables: VariableValues
-    plan: Plan
 
 
-def _gather(values: Any) -> Awaitable[list[Any]]:
-    return gather_with_cancel(*values)
-
-
+# Resolvers get graphql-core's gather; none of ours tracks background work, which a plan would not wait for.
 _HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=lambda values: None)
 
 
@@ -102,7 +98,6 @@ class Plan:
     def __init__(self, schema: Schema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
         self.schema = schema
         self.gql: GraphQLSchema = schema._schema
-        self.document = document
         self.operation = operation
         self.mutation = operation.operation == OperationType.MUTATION
         definitions = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
@@ -290,7 +285,7 @@ class Plan:
 
     async def run(self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any) -> Any:
         """The operation's `data`, or raises `_Bail` (with `outcomes` for a mutation whose resolver ran)."""
-        request = _Request(context, root_value, self._variables(raw_variables or {}), self)
+        request = _Request(context, root_value, self._variables(raw_variables or {}))
         result = _fields(self.root, root_value, request, None)
         if optimized_is_awaitable(result):
             result = await result
