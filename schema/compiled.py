@@ -61,7 +61,7 @@ from strawberry.relay.types import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
-from schema.execution import _build_plan, _enum_serializer, _Fallback, _gather, _static
+from schema.execution import _enum_serializer, _Fallback, _gather, _static, leaf_plan
 
 if TYPE_CHECKING:
     from strawberry.types.field import StrawberryField
@@ -208,7 +208,7 @@ class Plan:
         named = item_type if nullable_items else item_type.of_type
         if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
             grouped = self._collect(named, details)
-            leaves = _leaf_plan(named, grouped)
+            leaves = leaf_plan(self.gql, named, grouped)
             if leaves is not None:
                 # Rows of plain leaves, the commonest list: one generated function per row, nothing else.
                 def leaf_rows(values: Any, request: _Request, info: Any, path: Path) -> Any:
@@ -254,7 +254,7 @@ class Plan:
     def _object(self, kind: GraphQLObjectType, details: Any) -> Complete:
         grouped = self._collect(kind, details)
         is_type_of = kind.is_type_of
-        leaves = _leaf_plan(kind, grouped)
+        leaves = leaf_plan(self.gql, kind, grouped)
         if leaves is not None:
 
             def leaf_object(value: Any, request: _Request, info: Any, path: Path) -> Any:
@@ -284,7 +284,8 @@ class Plan:
     # --- running ---
 
     async def run(self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any) -> Any:
-        """The operation's `data`, or raises `_Bail` (with `outcomes` for a mutation whose resolver ran)."""
+        """The operation's `data`. Raises `MutationRan` once a mutation's resolver has run, and anything else
+        (`_Bail`, a resolver's own error) when graphql-core should run the operation from the start."""
         request = _Request(context, root_value, self._variables(raw_variables or {}))
         result = _fields(self.root, root_value, request, None)
         if optimized_is_awaitable(result):
@@ -461,16 +462,6 @@ async def _settle(results: Any, pending: list[Any]) -> Any:
         for key, value in zip(pending, await gather_with_cancel(*(results[k] for k in pending)), strict=True):
             results[key] = value
     return results
-
-
-def _leaf_plan(kind: GraphQLObjectType, grouped: Any) -> Callable[[Any], dict[str, Any]] | None:
-    shape = []
-    for response_name, details in grouped.items():
-        node = details[0].node
-        if len(details) > 1 or node.arguments:
-            return None
-        shape.append((response_name, node.name.value))
-    return _build_plan(kind, shape)
 
 
 class Replay:

@@ -126,21 +126,24 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         hit = memo.get(id(grouped_field_set))
         if hit is not None and hit[0] is grouped_field_set:
             return hit[1]
-        plan = self._plan_for(parent_type, grouped_field_set)
+        plan = leaf_plan(self.schema, parent_type, grouped_field_set)
         memo[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
-    def _plan_for(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
-        shape = []
-        for response_name, details in grouped_field_set.items():
-            node = details[0].node
-            if len(details) > 1 or node.arguments or node.directives:
-                return None
-            shape.append((response_name, node.name.value))
-        key = (id(self.schema), parent_type.name, tuple(shape))
-        if key not in _plans:
-            _plans[key] = _build_plan(parent_type, shape)
-        return _plans[key]
+
+def leaf_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
+    """The generated plan for this selection on `parent_type` (made once per schema, type and shape), or None
+    when a field needs the general path."""
+    shape = []
+    for response_name, details in grouped_field_set.items():
+        node = details[0].node
+        if len(details) > 1 or node.arguments or node.directives:
+            return None
+        shape.append((response_name, node.name.value))
+    key = (id(schema), parent_type.name, tuple(shape))
+    if key not in _plans:
+        _plans[key] = _build_plan(parent_type, shape)
+    return _plans[key]
 
 
 def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) -> Plan | None:
