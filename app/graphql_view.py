@@ -6,7 +6,6 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what Strawberry raises for a malformed request (its own dependency)
-from graphql import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
@@ -60,11 +59,10 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         if not isinstance(data.get("extensions"), dict | None):
             return None
-        document = self.services.schema.known.get(query)
-        if document is None or get_operation_ast(document, name) is None:
-            return None
         context = build_context(request.scope[SCOPE_KEY], self.services)
-        result = await self.services.schema.run_document(document, variables, context, None, name)
+        result = await self.services.schema.run_known(query, variables, context, None, name)
+        if result is None:
+            return None
         return Response(self.encode_json(process_result(result)), media_type="application/json")
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]

@@ -58,12 +58,11 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        document = self.known.get(query) if query else None
-        if document is not None:
-            operation = get_operation_ast(document, operation_name)
-            allowed = DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
-            if operation is not None and OperationType(operation.operation.value) in allowed:
-                return await self.run_document(document, variable_values, context_value, root_value, operation_name)
+        known = await self.run_known(
+            query, variable_values, context_value, root_value, operation_name, allowed_operation_types
+        )
+        if known is not None:
+            return known
         result = await super().execute(
             query,
             variable_values,
@@ -78,6 +77,26 @@ class Schema(strawberry.Schema):
         elif result.errors:
             _forget_frames(result.errors)
         return result
+
+    async def run_known(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None,
+        context_value: Any,
+        root_value: Any = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> ExecutionResult | None:
+        """The result of a document accepted before, or None when the text is new, names no operation in it, or
+        names one the transport does not allow (Strawberry's whole way then answers, and reports why)."""
+        document = self.known.get(query) if query else None
+        if document is None:
+            return None
+        operation = get_operation_ast(document, operation_name)
+        allowed = DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None else allowed_operation_types
+        if operation is None or OperationType(operation.operation.value) not in allowed:
+            return None
+        return await self.run_document(document, variable_values, context_value, root_value, operation_name)
 
     async def run_document(
         self,
