@@ -15,7 +15,7 @@ and `as_runner(conn)` wraps a SQLAlchemy connection a caller already holds (a wr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -91,7 +91,7 @@ def _uuid_array_text(ids: Sequence[Any]) -> str:
 class Runner(Protocol):
     async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]: ...
 
-    async def execute(self, query: Prepared, **params: Any) -> None: ...
+    def execute(self, query: Prepared, **params: Any) -> Awaitable[Any]: ...
 
 
 class AlchemyRunner:
@@ -116,17 +116,18 @@ class PsycopgRunner:
         self.dialect = dialect
         self.record = record
 
-    async def _send(self, query: Prepared, params: Mapping[str, Any]) -> psycopg.AsyncCursor[Any]:
+    def _send(self, query: Prepared, params: Mapping[str, Any]) -> Awaitable[psycopg.AsyncCursor[Any]]:
+        # Not a coroutine itself: every coroutine between a request and the driver is resumed on each reply.
         compiled = query.compiled(self.dialect)
         for seen in self.record:
             seen.append(compiled.sql)
-        return await self.conn.execute(compiled.sql, compiled.bind(params))  # type: ignore[arg-type]
+        return self.conn.execute(compiled.sql, compiled.bind(params))  # type: ignore[arg-type]
 
     async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]:
         return await (await self._send(query, params)).fetchall()
 
-    async def execute(self, query: Prepared, **params: Any) -> None:
-        await self._send(query, params)
+    def execute(self, query: Prepared, **params: Any) -> Awaitable[Any]:
+        return self._send(query, params)
 
 
 # What query functions take: a runner, or a SQLAlchemy connection a caller holds (inside a write transaction).

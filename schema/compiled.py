@@ -61,7 +61,7 @@ from strawberry.relay.types import GlobalID
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
-from schema.execution import _enum_serializer, _Fallback, _gather, _static, leaf_plan
+from schema.execution import EnumNames, _Fallback, _gather, _static, leaf_plan
 
 if TYPE_CHECKING:
     from strawberry.types.field import StrawberryField
@@ -179,7 +179,7 @@ class Plan:
 
     def _inner(self, kind: Any, details: Any, via_resolver: bool) -> Complete:
         if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
-            serialize = _enum_serializer(kind) if isinstance(kind, GraphQLEnumType) else kind.serialize
+            serialize = EnumNames(kind).__getitem__ if isinstance(kind, GraphQLEnumType) else kind.serialize
 
             def leaf(value: Any, request: _Request, info: Any, path: Path) -> Any:
                 try:

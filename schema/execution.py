@@ -29,11 +29,16 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.pyutils import gather_with_cancel
+from graphql.type.scalars import serialize_string
+from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
 # One object's selected leaves, read and serialized by one generated function: source object -> response dict.
 Plan = Callable[[Any], dict[str, Any]]
 _plans: dict[tuple[int, str, tuple[tuple[str, str], ...]], Plan | None] = {}
+# Serializers that hand a value back unchanged: Strawberry's JSON.
+_IDENTITY_SERIALIZERS = frozenset({DEFAULT_SCALAR_REGISTRY[JSON].serialize})
 
 
 class _Fallback(Exception):
@@ -171,16 +176,13 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
         named = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return None
-        namespace[f"s{i}"] = _enum_serializer(named) if isinstance(named, GraphQLEnumType) else named.serialize
         on_null = f"r{i} = None" if nullable else "raise Fallback"
         reads.append(
             f"        v = source.{definition.python_name}\n"
             f"        if v is None:\n"
             f"            {on_null}\n"
             f"        else:\n"
-            f"            r{i} = s{i}(v)\n"
-            f"            if r{i} is None:\n"
-            f"                raise Fallback\n"
+            f"{_serialize_code(i, named, namespace)}"
         )
         entries.append(f"{response_name!r}: r{i}")
     body = "".join(reads) or "        pass\n"
@@ -259,19 +261,36 @@ def _static(selection_set: SelectionSetNode, fragments: dict[str, Any], seen: se
     return True
 
 
-def _enum_serializer(enum: GraphQLEnumType) -> Callable[[Any], Any]:
-    """The type's own serializer, remembered per value: an enum field holds a handful of members."""
-    names: dict[Any, Any] = {}
-    general = enum.serialize
+def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespace: dict[str, Any]) -> str:
+    """Generated code setting `r{i}` to the serialized `v` (not None). The commonest serializers are written out
+    (a call each cost as much as the rest of a row); any other is called, and a None from it fails the plan."""
+    serialize = named.serialize
+    if isinstance(named, GraphQLEnumType):
+        namespace[f"s{i}"] = EnumNames(named)
+        return f"            r{i} = s{i}[v]\n"
+    namespace[f"s{i}"] = serialize
+    if serialize is str:  # UUID
+        return f"            r{i} = str(v)\n"
+    if serialize in _IDENTITY_SERIALIZERS:  # JSON
+        return f"            r{i} = v\n"
+    check = f"            if r{i} is None:\n                raise Fallback\n"
+    if serialize is serialize_string:  # String: a str is its own serialization
+        return f"            r{i} = v if v.__class__ is str else s{i}(v)\n{check}"
+    return f"            r{i} = s{i}(v)\n{check}"
 
-    def serialize(value: Any) -> Any:
-        try:
-            return names[value]
-        except KeyError:
-            names[value] = name = general(value)  # raises, and so remembers nothing, for what it refuses
-            return name
 
-    return serialize
+class EnumNames(dict[Any, Any]):
+    """An enum type's serialized names by value, each found by the type's own serializer on first use: an enum
+    field holds a handful of members. `names[value]` serializes; it raises, and remembers nothing, for a value
+    the type refuses."""
+
+    def __init__(self, enum: GraphQLEnumType) -> None:
+        super().__init__()
+        self.general = enum.serialize
+
+    def __missing__(self, value: Any) -> Any:
+        self[value] = name = self.general(value)
+        return name
 
 
 def _gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:

@@ -13,11 +13,11 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from strawberry.dataloader import DataLoader
 
 from db.engine import Database
 from db.prepared import Row
 from db.queries import courses, learners, stats, values, variables
+from schema.dataloader import DataLoader
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
 
@@ -32,7 +32,7 @@ def _loader(db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = F
         async with _connection(db, prepared) as conn:
             return await batch(conn, org_id, keys)
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load)
 
 
 def _param_loader(
@@ -55,7 +55,7 @@ def _param_loader(
                     found[(key_id, param)] = result
         return [found[key] for key in keys]
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load)
 
 
 class Loaders:

@@ -1,15 +1,31 @@
 """Scalars: times as ISO 8601 in UTC with a `Z`, as the REST contract shows them."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import strawberry
 
 ZERO = timedelta(0)
+# Zones whose offset is always zero (UTC under other names, such as a server's "Etc/UTC"), by zone object.
+_always_utc: dict[tzinfo | None, bool] = {UTC: True}
+
+
+def _fixed_utc(zone: tzinfo | None) -> bool:
+    try:
+        fixed = zone is not None and zone.utcoffset(None) == ZERO  # None for a zone whose offset varies
+    except Exception:  # a zone implementation that wants a datetime here
+        fixed = False
+    if len(_always_utc) < 64:  # zones are few; a stream of new zone objects must not grow this
+        _always_utc[zone] = fixed
+    return fixed
 
 
 def format_time(value: datetime) -> str:
     # Times come back in the database server's zone on the driver path: usually UTC under another name.
-    if value.tzinfo is not UTC and value.utcoffset() != ZERO:
+    zone = value.tzinfo
+    utc = _always_utc.get(zone)
+    if utc is None:
+        utc = _fixed_utc(zone)
+    if not utc and value.utcoffset() != ZERO:
         value = value.astimezone(UTC)
     return value.isoformat().replace("+00:00", "Z")
 

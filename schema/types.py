@@ -46,12 +46,28 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 @functools.cache
-def _row_builder(cls: type[T]) -> Callable[[Row], T]:
-    """`cls(name=row["name"], ...)` over its fields, generated once per class: a dict of keyword arguments built
-    per row cost more than the object itself (1.1 µs against 0.5 µs a row, on pages of 100 values)."""
-    arguments = ", ".join(f"{name}=row[{name!r}]" for name in _field_names(cls))
-    namespace: dict[str, Any] = {"cls": cls}
-    exec(f"def build(row):\n    return cls({arguments})\n", namespace)
+def _row_builder(
+    cls: type[T], renames: tuple[tuple[str, str], ...] = (), typed: str | None = None
+) -> Callable[[Row], T]:
+    """A function from a row to `cls`, generated once per class. `renames`: (field, row key) where they differ;
+    `typed`: a field holding a `VariableType`, stored as its value.
+
+    The object is made without calling its `__init__` and its fields are set at once: a dict of keyword
+    arguments built per row cost more than the object itself, and even written-out keywords cost half as much
+    again as this (1.8 against 1.3 µs a row). Only a class whose `__init__` does nothing but set its fields (a
+    plain dataclass: no `__post_init__`, no field left out of `__init__`) is built this way."""
+    keys = dict(renames)
+    reads = {name: f"row[{keys.get(name, name)!r}]" for name in _field_names(cls)}
+    if typed is not None:
+        reads[typed] = f"types[{reads[typed]}]"
+    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__, "types": _VARIABLE_TYPES}
+    plain = not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    if plain and hasattr(cls, "__dict__") and not hasattr(cls, "__slots__"):
+        fields = ", ".join(f"{name!r}: {read}" for name, read in reads.items())
+        source = f"def build(row):\n    obj = new(cls)\n    obj.__dict__ = {{{fields}}}\n    return obj\n"
+    else:
+        source = f"def build(row):\n    return cls({', '.join(f'{name}={read}' for name, read in reads.items())})\n"
+    exec(source, namespace)
     return namespace["build"]
 
 
@@ -268,7 +284,7 @@ class Variable:
 
     @classmethod
     def from_row(cls, row: Row) -> "Variable":
-        return from_row(cls, row, type=variable_type(row["type"]))
+        return _row_builder(cls, typed="type")(row)
 
     @strawberry.field
     async def course(self, info: CtxInfo) -> Course | None:
@@ -318,21 +334,15 @@ class LearnerVariable:
 
     @classmethod
     def from_row(cls, row: RowMapping) -> "LearnerVariable":
-        return cls(
-            value_id=row["id"],
-            variable_id=row["variable_id"],
-            name=row["variable_name"],
-            course_id=row["course_id"],
-            type=variable_type(row["type"]),
-            course_run_id=row["course_run_id"],
-            value=row["value"],
-            recorded_at=row["recorded_at"],
-        )
+        return _learner_variable_from_row(row)
 
     @strawberry.field
     async def variable(self, info: CtxInfo) -> Variable | None:
         row = await info.context.loaders.variable.load(self.variable_id)
         return Variable.from_row(row) if row else None
+
+
+_learner_variable_from_row = _row_builder(LearnerVariable, (("value_id", "id"), ("name", "variable_name")), "type")
 
 
 @strawberry.type

@@ -89,6 +89,8 @@ def _children_query(tbl: Table, parent: str) -> Prepared:
 
 async def fetch_by_ids(conn: Source, tbl: Table, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
     rows = await as_runner(conn).rows(_by_ids_query(tbl), org_id=org_id, ids=list(dict.fromkeys(ids)))
+    if len(ids) == 1:  # a request's usual batch: no map to build
+        return [rows[0] if rows else None]
     found = {row["id"]: row for row in rows}
     return [found.get(i) for i in ids]
 
@@ -103,6 +105,9 @@ async def fetch_children(
 
 
 def group_rows(rows: Iterable[Row], key: str, keys: Sequence[Hashable]) -> list[list[Row]]:
+    """`rows` (selected for `keys`) split by their `key` column, in the order of `keys`."""
+    if len(keys) == 1:  # a request's usual batch: every row is that key's
+        return [list(rows)]
     groups: dict[Hashable, list[Row]] = defaultdict(list)
     for row in rows:
         groups[row[key]].append(row)
