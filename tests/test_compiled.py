@@ -56,9 +56,16 @@ Payload = Annotated[Thing | Missing, strawberry.union("Payload")]
 
 
 @strawberry.input
+class NoteInput:
+    text: str
+    loud: bool = False
+
+
+@strawberry.input
 class ThingInput:
     id: int
     name: str | None = None
+    note: NoteInput | None = None
 
 
 def _thing(i: int) -> Thing:
@@ -92,7 +99,8 @@ class Mutation:
             raise RuntimeError("storage failed")
         if input.id == 0:
             return Missing(message="no such thing")
-        return Thing(id=input.id, name=input.name, tags=[])  # type: ignore[arg-type]  # a null name breaks it
+        tags = [] if input.note is None else [input.note.text.upper() if input.note.loud else input.note.text]
+        return Thing(id=input.id, name=input.name, tags=tags)  # type: ignore[arg-type]  # a null name breaks it
 
 
 SCHEMA = Schema(query=Query, mutation=Mutation, execution_context_class=FastLeafExecutionContext)
@@ -103,10 +111,10 @@ query Q($id: Int!, $prefix: String) {
   things { id label twin { id } }
 }"""
 SAVE = """
-mutation Save($id: Int!, $name: String) {
-  result: save(input: {id: $id, name: $name}) {
+mutation Save($id: Int!, $name: String, $note: NoteInput) {
+  result: save(input: {id: $id, name: $name, note: $note}) {
     __typename
-    ... on Thing { id name label }
+    ... on Thing { id name label tags }
     ... on Problem { message }
     ... on Missing { code }
   }
@@ -177,6 +185,10 @@ async def test_a_query_resolves_nested_fields_concurrently_and_in_selection_orde
     ("variables", "allowed", "saves"),
     [
         ({"id": 5, "name": "five"}, True, 1),  # a result
+        ({"id": 5, "name": "five", "note": {"text": "hi", "loud": True}}, True, 1),  # a nested input
+        ({"id": 5, "name": "five", "note": {"text": "hi"}}, True, 1),  # ... with a field's default
+        ({"id": 5, "name": "five", "note": None}, True, 1),
+        ({"id": 5, "name": "five", "note": {"loud": True}}, True, 0),  # ... missing a required field
         ({"id": 0}, True, 1),  # a typed error (union member through an interface)
         ({"id": -1, "name": "x"}, True, 1),  # the resolver raises
         ({"id": 5}, True, 1),  # the result breaks the schema (null name): completed by graphql-core, not run again
@@ -188,6 +200,20 @@ async def test_a_mutation_runs_once_and_answers_as_graphql_core(variables: dict[
     compiled, compiled_context, core, core_context = await _both(SAVE, variables, allowed)
     assert compiled == core
     assert compiled_context["saves"] == core_context["saves"] == saves
+
+
+async def test_input_objects_are_converted_by_the_plan_as_strawberry_converts_them(monkeypatch):
+    def strawberry_conversion(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the plan converts plain input objects itself")
+
+    monkeypatch.setattr("schema.compiled.convert_arguments", strawberry_conversion)
+    monkeypatch.setattr("schema.graphql_execute", strawberry_conversion)
+    variables = {"id": 4, "name": "four", "note": {"text": "quiet"}}
+    compiled = await SCHEMA.run_document(graphql.parse(SAVE), variables, _context())
+    assert compiled.errors is None
+    assert compiled.data == {
+        "result": {"__typename": "Thing", "id": 4, "name": "four", "label": "#4", "tags": ["quiet"]}
+    }
 
 
 @pytest.mark.parametrize(
