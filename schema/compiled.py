@@ -244,12 +244,20 @@ class Plan:
             raise _Unsupported
         resolve_type = union.resolve_type
         members = {member.name: self._object(member, details) for member in self.gql.get_possible_types(union)}
+        # Strawberry resolves an object of a plain (not generic) type by its class alone: remembered per class.
+        by_class: dict[type, Complete] = {}
 
         def complete_union(value: Any, request: _Request, info: Any, path: Path) -> Any:
-            name = resolve_type(value, info, union)
-            if not isinstance(name, str) or name not in members:
-                raise _Bail
-            return members[name](value, request, info, path)
+            complete = by_class.get(value.__class__)
+            if complete is None:
+                name = resolve_type(value, info, union)
+                if not isinstance(name, str) or name not in members:
+                    raise _Bail
+                complete = members[name]
+                definition = get_object_definition(value.__class__)
+                if definition is not None and definition.concrete_of is None and not definition.is_graphql_generic:
+                    by_class[value.__class__] = complete
+            return complete(value, request, info, path)
 
         return complete_union
 

@@ -13,6 +13,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from graphql import (
@@ -267,6 +268,10 @@ def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespac
     serialize = named.serialize
     if isinstance(named, GraphQLEnumType):
         namespace[f"s{i}"] = EnumNames(named)
+        members = _named_after_members(named)
+        if members is not None:  # an enum member's hash is a Python call; its name is an attribute
+            namespace[f"e{i}"] = members
+            return f"            r{i} = v._name_ if v.__class__ is e{i} else s{i}[v]\n"
         return f"            r{i} = s{i}[v]\n"
     namespace[f"s{i}"] = serialize
     if serialize is str:  # UUID
@@ -277,6 +282,19 @@ def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespac
     if serialize is serialize_string:  # String: a str is its own serialization
         return f"            r{i} = v if v.__class__ is str else s{i}(v)\n{check}"
     return f"            r{i} = s{i}(v)\n{check}"
+
+
+def _named_after_members(enum: GraphQLEnumType) -> type[Enum] | None:
+    """The Python enum behind a Strawberry enum type when the type serializes each member as the member's own
+    name (unless a value was given another name), else None."""
+    members = getattr(enum, "wrapped_cls", None)
+    if not (isinstance(members, type) and issubclass(members, Enum)):
+        return None
+    try:
+        same = all(enum.serialize(member) == member._name_ for member in members)
+    except Exception:
+        return None
+    return members if same else None
 
 
 class EnumNames(dict[Any, Any]):

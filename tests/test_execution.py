@@ -23,12 +23,19 @@ class Colour(enum.Enum):
     BLUE = "blue"
 
 
+@strawberry.enum
+class Shade(enum.Enum):
+    LIGHT = "light"
+    DARK = strawberry.enum_value("dark", name="DEEP")  # serialized by another name than the member's
+
+
 @strawberry.type
 class Item:
     id: int
     name: str
     colour: Colour
     note: str | None
+    shade: Shade = Shade.DARK
 
 
 @strawberry.type
@@ -62,6 +69,7 @@ def _run(context_class: type, document: str) -> dict[str, Any]:
     "document",
     [
         "{ items { id name colour note __typename } }",
+        "{ items { id colour shade } }",
         "{ items { a: id b: name ... on Item { colour } } }",
         "{ broken { id name } }",
         "{ maybe { id colour } }",
