@@ -64,6 +64,7 @@ from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOpt
 from strawberry.types.unset import UNSET
 
 from schema.execution import EnumNames, _Fallback, _gather, _static, leaf_plan
+from schema.rows import Rows
 
 if TYPE_CHECKING:
     from strawberry.types.field import StrawberryField
@@ -212,14 +213,24 @@ class Plan:
             grouped = self._collect(named, details)
             leaves = leaf_plan(self.gql, named, grouped)
             if leaves is not None:
-                # Rows of plain leaves, the commonest list: one generated function per row, nothing else.
+                gql, row_plans = self.gql, dict[type, Any]()  # per row shape met here: the plan reading its rows
+
+                # Rows of plain leaves, the commonest list: one generated function per row, nothing else. A
+                # `Rows` result is read as the database rows it keeps, without making its objects.
                 def leaf_rows(values: Any, request: _Request, info: Any, path: Path) -> Any:
-                    if type(values) is not list and not is_iterable(values):
+                    source, plan = values, leaves
+                    if values.__class__ is Rows:
+                        shape = values.shape
+                        if shape.cls not in row_plans:
+                            row_plans[shape.cls] = leaf_plan(gql, named, grouped, shape)
+                        if row_plans[shape.cls] is not None:
+                            source, plan = values.rows, row_plans[shape.cls]
+                    elif type(values) is not list and not is_iterable(values):
                         raise _Bail
                     try:
                         if nullable_items:
-                            return [None if v is None else leaves(v) for v in values]
-                        return [leaves(v) for v in values]  # a None row fails the plan: bail
+                            return [None if v is None else plan(v) for v in source]
+                        return [plan(v) for v in source]  # a None row fails the plan: bail
                     except _Fallback as exc:
                         raise _Bail from exc
 

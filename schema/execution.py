@@ -35,6 +35,8 @@ from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
+from schema.rows import RowShape
+
 # One object's selected leaves, read and serialized by one generated function: source object -> response dict.
 Plan = Callable[[Any], dict[str, Any]]
 _plans: dict[tuple[int, str, tuple[tuple[str, str], ...]], Plan | None] = {}
@@ -137,22 +139,26 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
 
-def leaf_plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Plan | None:
+def leaf_plan(
+    schema: GraphQLSchema, parent_type: GraphQLObjectType, grouped_field_set: Any, rows: RowShape[Any] | None = None
+) -> Plan | None:
     """The generated plan for this selection on `parent_type` (made once per schema, type and shape), or None
-    when a field needs the general path."""
+    when a field needs the general path. With `rows`, the plan reads a row of that shape instead of an object."""
     shape = []
     for response_name, details in grouped_field_set.items():
         node = details[0].node
         if len(details) > 1 or node.arguments or node.directives:
             return None
         shape.append((response_name, node.name.value))
-    key = (id(schema), parent_type.name, tuple(shape))
+    key = (id(schema), parent_type.name, tuple(shape), rows.cls if rows is not None else None)
     if key not in _plans:
-        _plans[key] = _build_plan(parent_type, shape)
+        _plans[key] = _build_plan(parent_type, shape, rows)
     return _plans[key]
 
 
-def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) -> Plan | None:
+def _build_plan(
+    parent_type: GraphQLObjectType, shape: list[tuple[str, str]], rows: RowShape[Any] | None = None
+) -> Plan | None:
     """The function for this selection, or None when a field needs the general path.
 
     Generated, as dataclasses generate `__init__`: a loop over (name, attribute, serializer) triples cost about
@@ -178,8 +184,11 @@ def _build_plan(parent_type: GraphQLObjectType, shape: list[tuple[str, str]]) ->
         if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return None
         on_null = f"r{i} = None" if nullable else "raise Fallback"
+        read = _read_code(i, definition.python_name, rows, namespace)
+        if read is None:
+            return None
         reads.append(
-            f"        v = source.{definition.python_name}\n"
+            f"        v = {read}\n"
             f"        if v is None:\n"
             f"            {on_null}\n"
             f"        else:\n"
@@ -260,6 +269,20 @@ def _static(selection_set: SelectionSetNode, fragments: dict[str, Any], seen: se
         else:
             return False
     return True
+
+
+def _read_code(i: int, attribute: str, rows: RowShape[Any] | None, namespace: dict[str, Any]) -> str | None:
+    """The expression reading a field's value from the plan's source: an object's attribute, or a row's key (and
+    the field's lookup, if it has one). None when the row does not hold the field."""
+    if rows is None:
+        return f"source.{attribute}"
+    key = rows.keys.get(attribute)
+    if key is None:
+        return None
+    if attribute in rows.lookups:
+        namespace[f"l{i}"] = rows.lookups[attribute]
+        return f"l{i}[source[{key!r}]]"
+    return f"source[{key!r}]"
 
 
 def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespace: dict[str, Any]) -> str:

@@ -6,7 +6,9 @@ import strawberry
 
 from db.queries import api_keys, courses, learners, organizations, values, variables
 from schema.permissions import DATA, KEY_ADMIN
+from schema.rows import Rows
 from schema.types import (
+    VARIABLE_VALUE_ROWS,
     ApiKey,
     Course,
     CoursePage,
@@ -18,7 +20,6 @@ from schema.types import (
     Pagination,
     Variable,
     VariablePage,
-    VariableValue,
     VariableValuePage,
     check_page,
 )
@@ -110,7 +111,7 @@ class Query:
             page = await values.list_values(
                 conn, info.context.org_id, variable_id, limit=limit, offset=offset, learner_id=learner_id
             )
-        return VariableValuePage(data=[VariableValue.from_row(r) for r in page.rows], pagination=_pagination(page))
+        return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=_pagination(page))
 
     @strawberry.field(permission_classes=KEY_ADMIN)
     async def api_keys(self, info: CtxInfo) -> list[ApiKey]:

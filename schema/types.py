@@ -1,10 +1,8 @@
 """GraphQL object types. Each is built from a database row; nested fields go through the request's DataLoaders."""
 
-import dataclasses
 import enum
-import functools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -18,6 +16,7 @@ from db.queries.stats import PERCENTILES, Aggregate, CourseStats, histogram
 from db.types import utcnow
 from schema.context import Context
 from schema.errors import BadInput
+from schema.rows import Rows, row_shape
 
 CtxInfo = Info[Context, None]
 T = TypeVar("T")
@@ -40,42 +39,12 @@ def variable_type(value: str) -> Any:
 Row = RowMapping | dict[str, Any]
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
-
-
-@functools.cache
-def _row_builder(
-    cls: type[T], renames: tuple[tuple[str, str], ...] = (), typed: str | None = None
-) -> Callable[[Row], T]:
-    """A function from a row to `cls`, generated once per class. `renames`: (field, row key) where they differ;
-    `typed`: a field holding a `VariableType`, stored as its value.
-
-    The object is made without calling its `__init__` and its fields are set at once: a dict of keyword
-    arguments built per row cost more than the object itself, and even written-out keywords cost half as much
-    again as this (1.8 against 1.3 µs a row). Only a class whose `__init__` does nothing but set its fields (a
-    plain dataclass: no `__post_init__`, no field left out of `__init__`) is built this way."""
-    keys = dict(renames)
-    reads = {name: f"row[{keys.get(name, name)!r}]" for name in _field_names(cls)}
-    if typed is not None:
-        reads[typed] = f"types[{reads[typed]}]"
-    namespace: dict[str, Any] = {"cls": cls, "new": object.__new__, "types": _VARIABLE_TYPES}
-    plain = not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))  # type: ignore[arg-type]
-    if plain and hasattr(cls, "__dict__") and not hasattr(cls, "__slots__"):
-        fields = ", ".join(f"{name!r}: {read}" for name, read in reads.items())
-        source = f"def build(row):\n    obj = new(cls)\n    obj.__dict__ = {{{fields}}}\n    return obj\n"
-    else:
-        source = f"def build(row):\n    return cls({', '.join(f'{name}={read}' for name, read in reads.items())})\n"
-    exec(source, namespace)
-    return namespace["build"]
-
-
 def from_row(cls: type[T], row: Row, **overrides: Any) -> T:
     """An object type from a row whose keys are its field names (resolver fields excepted), plus any overrides."""
+    shape = row_shape(cls)
     if overrides:
-        return cls(**{name: overrides[name] if name in overrides else row[name] for name in _field_names(cls)})
-    return _row_builder(cls)(row)
+        return cls(**{name: overrides[name] if name in overrides else row[key] for name, key in shape.keys.items()})
+    return shape.build(row)
 
 
 def check_page(limit: int, offset: int) -> None:
@@ -262,12 +231,15 @@ class VariableValue:
 
     @classmethod
     def from_row(cls, row: Row) -> "VariableValue":
-        return from_row(cls, row)
+        return VARIABLE_VALUE_ROWS.build(row)
 
     @strawberry.field
     async def learner(self, info: CtxInfo) -> Annotated["Learner", strawberry.lazy("schema.types")] | None:
         row = await info.context.loaders.learner.load(self.learner_id)
         return Learner.from_row(row) if row else None
+
+
+VARIABLE_VALUE_ROWS = row_shape(VariableValue)
 
 
 @strawberry.type
@@ -284,7 +256,7 @@ class Variable:
 
     @classmethod
     def from_row(cls, row: Row) -> "Variable":
-        return _row_builder(cls, typed="type")(row)
+        return VARIABLE_ROWS.build(row)
 
     @strawberry.field
     async def course(self, info: CtxInfo) -> Course | None:
@@ -294,10 +266,10 @@ class Variable:
         return Course.from_row(row) if row else None
 
     @strawberry.field(description="The newest recorded values, newest first.")
-    async def values(self, info: CtxInfo, limit: int = 100) -> list[VariableValue]:
+    async def values(self, info: CtxInfo, limit: int = 100) -> Sequence[VariableValue]:
         check_page(limit, 0)
         rows = await info.context.loaders.latest_values.load((self.id, limit))
-        return [VariableValue.from_row(r) for r in rows]
+        return Rows(VARIABLE_VALUE_ROWS, rows)
 
     @strawberry.field(description="Equal-width bins of the current values of a number variable (1 to 50 bins).")
     async def histogram(
@@ -321,6 +293,9 @@ class Variable:
         return VariableAggregate.build(self, course_run_id, agg)
 
 
+VARIABLE_ROWS = row_shape(Variable, lookups={"type": _VARIABLE_TYPES})
+
+
 @strawberry.type(description="A learner's current value of one variable (in one course run, if any).")
 class LearnerVariable:
     value_id: uuid.UUID
@@ -334,7 +309,7 @@ class LearnerVariable:
 
     @classmethod
     def from_row(cls, row: RowMapping) -> "LearnerVariable":
-        return _learner_variable_from_row(row)
+        return LEARNER_VARIABLE_ROWS.build(row)
 
     @strawberry.field
     async def variable(self, info: CtxInfo) -> Variable | None:
@@ -342,7 +317,9 @@ class LearnerVariable:
         return Variable.from_row(row) if row else None
 
 
-_learner_variable_from_row = _row_builder(LearnerVariable, (("value_id", "id"), ("name", "variable_name")), "type")
+LEARNER_VARIABLE_ROWS = row_shape(
+    LearnerVariable, renames={"value_id": "id", "name": "variable_name"}, lookups={"type": _VARIABLE_TYPES}
+)
 
 
 @strawberry.type
@@ -387,11 +364,10 @@ class Learner:
         return [Course.from_row(r) for r in found if r]
 
     @strawberry.field(description="Current values, optionally of one course's variables; null if no such course.")
-    async def variables(self, info: CtxInfo, course_id: uuid.UUID | None = None) -> list[LearnerVariable] | None:
+    async def variables(self, info: CtxInfo, course_id: uuid.UUID | None = None) -> Sequence[LearnerVariable] | None:
         if course_id is not None and await info.context.loaders.course.load(course_id) is None:
             return None
-        rows = await info.context.loaders.current_by_learner.load((self.id, course_id))
-        return [LearnerVariable.from_row(r) for r in rows]
+        return Rows(LEARNER_VARIABLE_ROWS, await info.context.loaders.current_by_learner.load((self.id, course_id)))
 
 
 @strawberry.type
@@ -442,5 +418,5 @@ class VariablePage:
 
 @strawberry.type
 class VariableValuePage:
-    data: list[VariableValue]
+    data: Sequence[VariableValue]
     pagination: Pagination

@@ -4,6 +4,8 @@ runs once whatever happens after it."""
 from __future__ import annotations
 
 import asyncio
+import enum
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import graphql
@@ -15,6 +17,7 @@ from strawberry.types import Info
 
 from schema import Schema
 from schema.execution import FastLeafExecutionContext
+from schema.rows import Rows, row_shape
 
 
 class Allowed(BasePermission):
@@ -68,6 +71,38 @@ class ThingInput:
     note: NoteInput | None = None
 
 
+@strawberry.enum
+class Level(enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+BUILT: list[int] = []  # ids of the readings made as objects
+
+
+@strawberry.type
+class Reading:
+    id: int
+    label: str
+    level: Level
+    note: str | None
+
+    def __post_init__(self) -> None:
+        BUILT.append(self.id)
+
+
+READINGS = row_shape(
+    Reading, renames={"label": "reading_label"}, lookups={"level": {"lo": Level.LOW, "hi": Level.HIGH}}
+)
+
+
+def _readings(broken: bool = False) -> Rows[Reading]:
+    rows = [{"id": i, "reading_label": f"r{i}", "level": "hi" if i % 2 else "lo", "note": None} for i in range(4)]
+    if broken:
+        rows[2]["reading_label"] = None  # a null where the schema says non-null
+    return Rows(READINGS, rows)
+
+
 def _thing(i: int) -> Thing:
     return Thing(id=i, name=f"thing {i}", tags=["a", "b"][: i % 3])
 
@@ -88,6 +123,10 @@ class Query:
     @strawberry.field
     def broken(self) -> Thing:
         return Thing(id=1, name=None, tags=[])  # type: ignore[arg-type]
+
+    @strawberry.field
+    async def readings(self, broken: bool = False) -> Sequence[Reading]:
+        return _readings(broken)
 
 
 @strawberry.type
@@ -200,6 +239,30 @@ async def test_a_mutation_runs_once_and_answers_as_graphql_core(variables: dict[
     compiled, compiled_context, core, core_context = await _both(SAVE, variables, allowed)
     assert compiled == core
     assert compiled_context["saves"] == core_context["saves"] == saves
+
+
+def test_rows_are_a_sequence_of_the_objects_they_stand_for():
+    readings = _readings()
+    assert len(readings) == 4
+    assert readings[1] == Reading(id=1, label="r1", level=Level.HIGH, note=None)
+    assert readings[1:3] == [readings[1], readings[2]]
+    assert list(readings) == [
+        Reading(id=i, label=f"r{i}", level=[Level.LOW, Level.HIGH][i % 2], note=None) for i in range(4)
+    ]
+
+
+@pytest.mark.parametrize("broken", [False, True])
+async def test_a_plan_reads_rows_without_making_their_objects_and_answers_as_graphql_core(broken: bool):
+    text = "query R($broken: Boolean!) { readings(broken: $broken) { id label level note } }"
+    BUILT.clear()
+    compiled, _, core, _ = await _both(text, {"broken": broken})
+    assert compiled == core
+    if not broken:
+        assert compiled["data"]["readings"][1] == {"id": 1, "label": "r1", "level": "HIGH", "note": None}
+    document = graphql.parse(text)
+    BUILT.clear()
+    await SCHEMA.run_document(document, {"broken": False}, _context())
+    assert BUILT == []  # the plan read the rows; graphql-core would have made all four objects
 
 
 async def test_input_objects_are_converted_by_the_plan_as_strawberry_converts_them(monkeypatch):
