@@ -9,8 +9,8 @@ measures anything. From the full request down:
 - `loaders`: the resolvers' own bodies, through the request's DataLoaders, without Strawberry's wrappers;
 - `direct`: the same data-layer functions on one connection, without DataLoaders.
 
-Every variant builds the same Strawberry object per row and serializes it with the executor's own leaf plan, so
-the steps differ only in the layer removed. None of this is served by the app.
+Every variant serializes each row with the plan a compiled operation uses for it (the leaf plan reading the
+row itself, `schema/rows.py`), so the steps differ only in the layer removed. None of this is served by the app.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from rest.executor import compiled
 from rest.handlers import learner_variables_page
 from schema.context import Context, build_context
 from schema.execution import Plan, _build_plan
-from schema.types import Learner, LearnerVariable
+from schema.types import LEARNER_VARIABLE_ROWS, Learner
 
 VARIANTS = ("resolvers", "loaders", "direct")
 # The LearnerVariables document's selection on each row: (response name, field name).
@@ -52,7 +52,7 @@ def path(variant: str, learner_id: str) -> str:
 def routes(services: Services) -> list[Route]:
     gql = services.schema._schema
     assert "recorded_at: recordedAt" in DOCUMENTS["LearnerVariables"]  # the shape above is that document's
-    plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE)
+    plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE, LEARNER_VARIABLE_ROWS)
     assert plan is not None
     fetches: dict[str, Fetch] = {"resolvers": _resolvers(services), "loaders": _loaders, "direct": _direct}
     return [Route(path(variant, "{learner_id}"), _endpoint(services, fetches[variant], plan)) for variant in VARIANTS]
@@ -95,8 +95,9 @@ def _resolvers(services: Services) -> Fetch:
         if learner is None:
             return None
         at = at.add_key("variables", "Learner")
-        return await resolve_variables(learner, info("variables", variables_node, nested_field, learner_type, at),
-                                       courseId=None)  # fmt: skip
+        found = await resolve_variables(learner, info("variables", variables_node, nested_field, learner_type, at),
+                                        courseId=None)  # fmt: skip
+        return None if found is None else found.rows
 
     return fetch
 
@@ -106,7 +107,7 @@ async def _loaders(services: Services, context: Context, learner_id: uuid.UUID) 
     if row is None:
         return None
     learner = Learner.from_row(row)
-    return [LearnerVariable.from_row(r) for r in await context.loaders.current_by_learner.load((learner.id, None))]
+    return await context.loaders.current_by_learner.load((learner.id, None))
 
 
 async def _direct(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
@@ -115,5 +116,4 @@ async def _direct(services: Services, context: Context, learner_id: uuid.UUID) -
         if row is None:
             return None
         learner = Learner.from_row(row)
-        rows = (await values.current_values_by_learner(conn, context.org_id, [learner.id]))[0]
-    return [LearnerVariable.from_row(r) for r in rows]
+        return (await values.current_values_by_learner(conn, context.org_id, [learner.id]))[0]
