@@ -25,7 +25,7 @@ log = logging.getLogger("coursepipeline.ratelimit")
 EXACT_UP_TO_SECONDS = 3600
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is a call per field, on every request
 class Decision:
     allowed: bool
     limit: int

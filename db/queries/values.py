@@ -42,7 +42,7 @@ VALUE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is a call per field
 class NewValue:
     variable_id: uuid.UUID
     learner_id: uuid.UUID
@@ -214,7 +214,7 @@ async def current_values_by_learner(
     return group_rows(rows, "learner_id", learner_ids)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SetTargets:
     type: str
     active: bool
