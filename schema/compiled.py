@@ -426,21 +426,28 @@ def _argument_converters(definition: Any, field_def: GraphQLField, config: Any) 
     """(GraphQL name, Python name, converter or None) of each argument, when each is a plain scalar (Strawberry's
     conversion hands it over as graphql-core parsed it: None) or an input object of such fields (`_input_builder`);
     None when one needs Strawberry's own conversion (enums, lists, global ids, `Maybe`, custom `from_input`)."""
-    converters = []
-    for argument in definition.arguments:
-        name = config.name_converter.from_argument(argument)
-        graphql_argument = field_def.args.get(name)
-        if graphql_argument is None:
-            return None
-        found = _converter(argument.type, graphql_argument.type, config)
-        if found is _UNSUPPORTED:
-            return None
-        converters.append((name, argument.python_name, found))
-    return converters
+    names = [(config.name_converter.from_argument(a), a.python_name, a.type) for a in definition.arguments]
+    converters = _converters(names, field_def.args, config)
+    return None if converters is _UNSUPPORTED else converters
 
 
 _Argument = tuple[str, str, Callable[[Any], Any] | None]
 _UNSUPPORTED: Any = object()
+
+
+def _converters(members: list[tuple[str, str, Any]], graphql_members: Any, config: Any) -> list[_Argument]:
+    """(GraphQL name, Python name, converter) of each argument or input field, given as (GraphQL name, Python
+    name, Strawberry type) beside the GraphQL definitions by name; `_UNSUPPORTED` if one needs Strawberry."""
+    converters = []
+    for name, python_name, kind in members:
+        graphql_member = graphql_members.get(name)
+        if graphql_member is None:
+            return _UNSUPPORTED  # type: ignore[no-any-return]
+        found = _converter(kind, graphql_member.type, config)
+        if found is _UNSUPPORTED:
+            return _UNSUPPORTED  # type: ignore[no-any-return]
+        converters.append((name, python_name, found))
+    return converters
 
 
 def _converter(kind: Any, graphql_type: Any, config: Any) -> Callable[[Any], Any] | None:
@@ -468,16 +475,13 @@ def _input_builder(cls: Any, graphql_type: GraphQLInputObjectType, config: Any) 
     defaults = {
         f.python_name: None for f in definition.fields if f.default_value is MISSING and f.default_factory is MISSING
     }
-    fields = []
-    for f in definition.fields:
-        name = config.name_converter.from_field(f)
-        graphql_field = graphql_type.fields.get(name)
-        if graphql_field is None:
-            return _UNSUPPORTED
-        found = _converter(f.resolve_type(type_definition=definition), graphql_field.type, config)
-        if found is _UNSUPPORTED:
-            return _UNSUPPORTED
-        fields.append((name, f.python_name, found))
+    members = [
+        (config.name_converter.from_field(f), f.python_name, f.resolve_type(type_definition=definition))
+        for f in definition.fields
+    ]
+    fields = _converters(members, graphql_type.fields, config)
+    if fields is _UNSUPPORTED:
+        return _UNSUPPORTED
 
     def build(value: Any) -> Any:
         kwargs = dict(defaults)

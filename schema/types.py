@@ -28,12 +28,8 @@ VariableType = strawberry.enum(
 )
 
 
+# The enum member for each stored type: row shapes look it up, since an Enum call per row costs several times more.
 _VARIABLE_TYPES = {member.value: member for member in VariableType}  # type: ignore[attr-defined]
-
-
-def variable_type(value: str) -> Any:
-    """The enum member for a stored type: a dict lookup, not an Enum call, since every row of values makes one."""
-    return _VARIABLE_TYPES[value]
 
 
 Row = RowMapping | dict[str, Any]
