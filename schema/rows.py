@@ -37,9 +37,9 @@ def row_shape(
     known = _shapes.get(cls)
     if known is not None:
         return known
-    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
-    keys = {name: (renames or {}).get(name, name) for name in names}
-    shape = RowShape(cls, keys, dict(lookups or {}), _builder(cls, keys, dict(lookups or {})))
+    renames, lookups = renames or {}, dict(lookups or {})
+    keys = {f.name: renames.get(f.name, f.name) for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    shape = RowShape(cls, keys, lookups, _builder(cls, keys, lookups))
     _shapes[cls] = shape
     return shape
 
