@@ -30,7 +30,6 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLEnumType,
-    GraphQLError,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLList,
@@ -46,16 +45,8 @@ from graphql import (
     get_operation_ast,
 )
 from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
-from graphql.execution.get_variable_signature import get_variable_signature
-from graphql.execution.values import (
-    VariableValues,
-    VariableValueSource,
-    get_argument_values,
-    get_variable_values,
-    input_is_nested_too_deeply,
-)
+from graphql.execution.values import VariableValues
 from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
-from graphql.utilities.coerce_input_value import coerce_input_value
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.permission import PermissionExtension
 from strawberry.relay.types import GlobalID
@@ -63,6 +54,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional, get_object_definition
 from strawberry.types.unset import UNSET
 
+from schema.coercion import Uncoerced, argument_reader, variable_coercer
 from schema.execution import EnumNames, _Fallback, _gather, _static, leaf_plan
 from schema.rows import Rows
 
@@ -116,12 +108,10 @@ class Plan:
         if root_type is None:
             raise _Unsupported
         self.root_type = root_type
-        self.signatures = []
-        for node in operation.variable_definitions or ():
-            signature = get_variable_signature(self.gql, node)
-            if isinstance(signature, GraphQLError):
-                raise _Unsupported
-            self.signatures.append((signature, isinstance(signature.type, GraphQLNonNull), node.default_value))
+        coerce_variables = variable_coercer(self.gql, operation)
+        if coerce_variables is None:
+            raise _Unsupported
+        self.coerce_variables = coerce_variables
         grouped = collect_fields(self.gql, self.fragments, _EMPTY_VARIABLES, root_type, operation).grouped_field_set
         if self.mutation and len(grouped) != 1:
             raise _Unsupported  # serial execution of several mutations stays graphql-core's
@@ -307,37 +297,15 @@ class Plan:
     async def run(self, context: Any, raw_variables: dict[str, Any] | None, root_value: Any) -> Any:
         """The operation's `data`. Raises `MutationRan` once a mutation's resolver has run, and anything else
         (`_Bail`, a resolver's own error) when graphql-core should run the operation from the start."""
-        request = _Request(context, root_value, self._variables(raw_variables or {}))
+        try:
+            variables = self.coerce_variables(raw_variables or {})
+        except Uncoerced as exc:
+            raise _Bail from exc
+        request = _Request(context, root_value, variables)
         result = _fields(self.root, root_value, request, None)
         if optimized_is_awaitable(result):
             result = await result
         return result
-
-    def _variables(self, raw: dict[str, Any]) -> VariableValues:
-        """graphql-core's `get_variable_values` with each definition's signature worked out once. Any value it
-        would refuse makes the request bail, and graphql-core reports it; a default is left to graphql-core."""
-        sources, coerced = {}, {}
-        for signature, non_null, default in self.signatures:
-            name = signature.name
-            value = raw.get(name, Undefined)
-            if value is Undefined:
-                if default is not None:
-                    found = get_variable_values(self.gql, self.operation.variable_definitions or (), raw)
-                    if isinstance(found, list):
-                        raise _Bail
-                    return found
-                if non_null:
-                    raise _Bail
-                sources[name] = VariableValueSource(signature)
-                continue
-            sources[name] = VariableValueSource(signature, value)
-            if input_is_nested_too_deeply(value, signature.type):
-                raise _Bail
-            value = coerce_input_value(value, signature.type)
-            if value is Undefined:
-                raise _Bail
-            coerced[name] = value
-        return VariableValues(sources, coerced)
 
 
 class MutationRan(Exception):
@@ -360,7 +328,7 @@ def _resolver_step(
 ) -> Callable[..., Any]:
     """A field with a resolver or arguments: Strawberry's own steps (Info, arguments, permissions, the call)."""
     node = details[0].node
-    has_args = bool(field_def.args or node.arguments)
+    read_arguments = argument_reader(field_def, node) if field_def.args or node.arguments else None
     schema = plan.schema
     info_class = schema.config.info_class
     registry = schema.schema_converter.scalar_registry
@@ -393,7 +361,7 @@ def _resolver_step(
         )
         strawberry_info = info_class(_raw_info=info, _field=definition)
         try:
-            raw = get_argument_values(field_def, node, request.variables) if has_args else {}
+            raw = read_arguments(request.variables) if read_arguments is not None else {}
             if converters is not None:
                 kwargs = {
                     python_name: raw[name] if convert is None or raw[name] is None else convert(raw[name])

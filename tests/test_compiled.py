@@ -200,6 +200,10 @@ async def _both(text: str, variables: dict[str, Any], allowed: bool = True) -> t
         ("{ things(limit: 0) { id } }", {}, True),  # a resolver that raises
         ("{ broken { id name } }", {}, True),  # a null where the schema says non-null
         ("{ things { id } broken { id } }", {}, True),
+        # An argument's default, given through a nullable variable: missing, then null where it must not be.
+        ("query L($limit: Int) { things(limit: $limit) { id } }", {}, True),
+        ("query L($limit: Int) { things(limit: $limit) { id } }", {"limit": None}, True),
+        ("query L($limit: Int) { things(limit: $limit) { id } }", {"limit": 2}, True),
     ],
 )
 async def test_queries_answer_as_graphql_core(text: str, variables: dict[str, Any], allowed: bool):
@@ -233,6 +237,7 @@ async def test_a_query_resolves_nested_fields_concurrently_and_in_selection_orde
         ({"id": 5}, True, 1),  # the result breaks the schema (null name): completed by graphql-core, not run again
         ({"id": 5, "name": "five"}, False, 0),  # refused before anything ran
         ({"id": "five"}, True, 0),  # bad variables: nothing ran
+        ({"id": None, "name": "x"}, True, 0),  # a null for a required variable
     ],
 )
 async def test_a_mutation_runs_once_and_answers_as_graphql_core(variables: dict[str, Any], allowed: bool, saves: int):
@@ -277,6 +282,40 @@ async def test_input_objects_are_converted_by_the_plan_as_strawberry_converts_th
     assert compiled.data == {
         "result": {"__typename": "Thing", "id": 4, "name": "four", "label": "#4", "tags": ["quiet"]}
     }
+
+
+INPUT_LITERALS = [
+    SAVE,
+    SAVE.replace("note: $note", 'note: {text: "constant"}'),  # a constant in the literal: graphql-core's road
+    SAVE.replace("Int!", "Int"),  # a nullable variable for a required field
+    SAVE.replace("name: $name, ", ""),  # a nullable field left out of the literal
+]
+
+
+@pytest.mark.parametrize("text", INPUT_LITERALS)
+@pytest.mark.parametrize(
+    "variables", [{"id": 6, "name": "six", "note": {"text": "n"}}, {"id": 6}, {"id": None}, {"id": 6, "name": None}, {}]
+)
+async def test_input_literals_of_variables_are_coerced_as_graphql_core_coerces_them(
+    text: str, variables: dict[str, Any]
+):
+    compiled, compiled_context, core, core_context = await _both(text, variables)
+    assert compiled == core
+    assert compiled_context["saves"] == core_context["saves"]
+
+
+async def test_arguments_on_the_common_roads_skip_graphql_core_coercion(monkeypatch):
+    def core_coercion(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("arguments given as variables, or as literals of variables, are read by the plan")
+
+    monkeypatch.setattr("schema.coercion.get_argument_values", core_coercion)
+    monkeypatch.setattr("schema.coercion.coerce_input_value", core_coercion)
+    compiled, _, core, _ = await _both(SAVE, {"id": 7, "name": "seven", "note": None})
+    assert compiled == core
+    assert compiled["data"]["result"] == {"__typename": "Thing", "id": 7, "name": "seven", "label": "#7", "tags": []}
+    compiled, _, core, _ = await _both(QUERY, {"id": 3, "prefix": "no. "})
+    assert compiled == core
+    assert compiled["data"]["thing"]["label"] == "no. 3"
 
 
 @pytest.mark.parametrize(
