@@ -17,7 +17,7 @@ from app.errors import APIError, error_response
 from app.graphql_view import GraphQLView
 from app.health import health
 from app.logging import install_redaction
-from app.middleware import BodyLimitMiddleware, GuardMiddleware
+from app.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddleware
 from app.services import Services
 from app.settings import Settings
 from app.static import routes as static_routes
@@ -74,7 +74,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *web_routes(),
         ],
         middleware=[
-            Middleware(GuardMiddleware, authenticator=services.authenticator, limits=services.rate_limits),
+            Middleware(AuthMiddleware, authenticator=services.authenticator),
+            Middleware(RateLimitMiddleware, limits=services.rate_limits),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},

@@ -1,9 +1,10 @@
 """Pure ASGI middleware for everything under `/api` and `/graphql`, in the order they run:
 
-1. `GuardMiddleware` resolves the principal once and passes it down in the scope. It then draws on the caller's
-   budget (per key, per user, or per address when unauthenticated), adds the budget headers, answers 429 when
-   spent, and only then delivers an authentication failure, so floods of bad credentials are limited too.
-2. `BodyLimitMiddleware` buffers the body up to the limit and answers 413 past it.
+1. `AuthMiddleware` resolves the principal once and passes it down in the scope (or the reason it failed).
+2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
+   adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
+   floods of bad credentials are limited too.
+3. `BodyLimitMiddleware` buffers the body up to the limit and answers 413 past it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from app.auth.authenticator import Authenticator, header
-from app.auth.principal import SCOPE_KEY, Principal
+from app.auth.principal import SCOPE_KEY
 from app.errors import APIError, error_response
 from app.ratelimit import Decision, RateLimits
 
@@ -22,6 +23,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+AUTH_ERROR_KEY = "coursepipeline.auth_error"
 PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
 
 
@@ -43,27 +45,32 @@ def _wants_graphiql_page(scope: Scope) -> bool:
     return "text/html" in (header(scope, b"accept") or "")
 
 
-class GuardMiddleware:
-    """Who is calling, then what their budget allows: one pass, so a request's coroutine chain has one layer for
-    both (every reply from the database resumes each layer of it)."""
-
-    def __init__(self, app: ASGIApp, authenticator: Authenticator, limits: RateLimits | None) -> None:
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
         self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if guarded(scope):
+            try:
+                scope[SCOPE_KEY] = await self.authenticator.authenticate(scope)
+            except APIError as exc:
+                scope[AUTH_ERROR_KEY] = exc
+        await self.app(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, limits: RateLimits | None) -> None:
+        self.app = app
         self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not guarded(scope):
             await self.app(scope, receive, send)
             return
-        principal: Principal | None = None
-        failure: APIError | None = None
-        try:
-            principal = scope[SCOPE_KEY] = await self.authenticator.authenticate(scope)
-        except APIError as exc:
-            failure = exc
         decision: Decision | None = None
         if self.limits is not None:
+            principal = scope.get(SCOPE_KEY)
             client = scope.get("client") or ("unknown", 0)
             key = principal.rate_limit_key if principal is not None else f"ip:{client[0]}"
             decision = await self.limits.hit(key)
@@ -72,6 +79,7 @@ class GuardMiddleware:
                 message = f"Rate limit exceeded; retry in {headers['Retry-After']} seconds."
                 await error_response(429, message, headers=headers)(scope, receive, send)
                 return
+        failure: APIError | None = scope.get(AUTH_ERROR_KEY)
         if failure is not None:
             budget = decision.headers() if decision is not None else {}
             await error_response(failure.status, failure.message, headers={**failure.headers, **budget})(

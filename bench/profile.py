@@ -160,7 +160,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"{args.scenario}: app {app_cost:.0f} µs CPU/request, reference {ref_cost:.0f} µs, "
           f"ratio {ref_cost / app_cost:.2f}")  # fmt: skip
     if args.profile:
-        print(profiler.output_text(unicode=True, show_all=bool(os.environ.get("SHOW_ALL")), color=False))
+        print(profiler.output_text(unicode=True, show_all=False, color=False))
 
 
 def count_instructions(scenario: str, requests: int) -> None:
