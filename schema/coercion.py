@@ -110,31 +110,31 @@ def argument_reader(field_def: GraphQLField, node: FieldNode) -> ArgumentReader:
         return get_argument_values(field_def, node, variables)
 
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
-    steps: list[tuple[_Member, list[_Member] | None, Callable[[Any], Any] | None]] = []
+    plain: list[_Member] = []  # arguments given as a variable, or not given
+    literals: list[tuple[str, list[_Member], Callable[[Any], Any] | None]] = []  # (out name, fields, out type)
     for name, argument in field_def.args.items():
         value_node = given.get(name)
         if value_node is None or isinstance(value_node, VariableNode):
-            steps.append((_member(name, argument, value_node), None, None))
+            plain.append(_member(name, argument, value_node))
             continue
         kind = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
         fields = _literal_fields(kind, value_node)
         if fields is None:
             return generic
         out_type = kind.out_type if kind.out_type is not GraphQLInputObjectType.out_type else None
-        steps.append(((argument.out_name or name, None, None, False, False), fields, out_type))
+        literals.append((argument.out_name or name, fields, out_type))
 
     def read(variables: VariableValues) -> dict[str, Any]:
         coerced = variables.coerced
         arguments: dict[str, Any] = {}
         try:
-            for step, fields, out_type in steps:
-                if fields is None:
-                    _read(coerced, step, arguments)
-                    continue
+            for member in plain:
+                _read(coerced, member, arguments)
+            for out_name, fields, out_type in literals:
                 value: dict[str, Any] = {}
                 for field in fields:
                     _read(coerced, field, value)
-                arguments[step[0]] = value if out_type is None else out_type(value)
+                arguments[out_name] = value if out_type is None else out_type(value)
         except _OffRoad:
             return generic(variables)
         return arguments
