@@ -168,6 +168,27 @@ async def test_nested_query_statements_are_bounded_by_depth(gql: GQL, services):
     assert len(statements) <= 16, statements
 
 
+async def test_one_key_and_a_batch_of_keys_answer_alike(gql: GQL, services):
+    """A lookup of one key and a batch of several run different statements (`ByKeys`): same rows either way."""
+    course = await f.course(gql, "Both")
+    first, second = await f.learner(gql), await f.learner(gql)
+    for name, value in (("b", 2), ("a", 1)):
+        var = await f.variable(gql, course["id"], "NUMBER", name)
+        await f.set_value(gql, var["id"], first["id"], value)
+        await f.set_value(gql, var["id"], second["id"], value * 10)
+    fields = "id email variables { name value } enrollments { courseId }"
+    alone = [(await gql(f"query($id: UUID!) {{ learner(id: $id) {{ {fields} }} }}", {"id": learner["id"]}))["learner"]
+             for learner in (first, second)]  # fmt: skip
+    with services.db.recording() as statements:
+        both = await gql(
+            f"query($a: UUID!, $b: UUID!) {{ a: learner(id: $a) {{ {fields} }} b: learner(id: $b) {{ {fields} }} }}",
+            {"a": first["id"], "b": second["id"]},
+        )
+    assert [both["a"], both["b"]] == alone
+    assert [v["value"] for v in alone[0]["variables"]] == [1, 2] and alone[1]["variables"][0]["value"] == 10
+    assert len(statements) == 3  # learners, their values, their enrollments: each one statement for both
+
+
 async def test_aggregate_computes_only_what_is_selected(gql: GQL, services):
     var = await f.variable(gql, None, "NUMBER")
     for value in (1, 2, 3, 4):

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, select
+from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, VariableValue
 from db.prepared import Prepared, Row, Source, as_runner
 from db.queries.common import (
+    ByKeys,
     Page,
     bound_values,
     dialect_insert,
     group_rows,
-    in_list,
     new,
     one_of,
     page_of,
@@ -185,17 +185,17 @@ CURRENT_COLUMNS = (
 )
 
 
-def _current_by_learner(of_course: bool) -> Prepared:
-    def build(dialect: str) -> Any:
+def _current_by_learner(of_course: bool) -> ByKeys:
+    def build(dialect: str, key: Callable[[Any], ColumnElement[bool]]) -> Any:
         stmt = (
             select(*CURRENT_COLUMNS)
             .join(variables, variables.c.id == current.c.variable_id)
-            .where(current.c.org_id == bindparam("org_id"), in_list(dialect, current.c.learner_id, "ids"))
+            .where(current.c.org_id == bindparam("org_id"), key(current.c.learner_id))
             .order_by(variables.c.name, current.c.run_key)
         )
         return stmt.where(variables.c.course_id == bindparam("course_id")) if of_course else stmt
 
-    return Prepared(build)
+    return ByKeys(build)
 
 
 CURRENT_BY_LEARNER = {of_course: _current_by_learner(of_course) for of_course in (False, True)}
@@ -207,10 +207,10 @@ async def current_values_by_learner(
     learner_ids: Sequence[uuid.UUID],
     course_id: uuid.UUID | None = None,
 ) -> list[list[Row]]:
-    params: dict[str, Any] = {"org_id": org_id, "ids": list(dict.fromkeys(learner_ids))}
+    params: dict[str, Any] = {"org_id": org_id}
     if course_id is not None:
         params["course_id"] = course_id
-    rows = await as_runner(conn).rows(CURRENT_BY_LEARNER[course_id is not None], **params)
+    rows = await CURRENT_BY_LEARNER[course_id is not None].rows(conn, learner_ids, **params)
     return group_rows(rows, "learner_id", learner_ids)
 
 
