@@ -55,6 +55,7 @@ from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOpt
 from strawberry.types.unset import UNSET
 
 from schema.coercion import Uncoerced, argument_reader, variable_coercer
+from schema.dataloader import LOADS_ALONE
 from schema.execution import EnumNames, _Fallback, _gather, _static, leaf_plan
 from schema.rows import Rows
 
@@ -302,9 +303,13 @@ class Plan:
         except Uncoerced as exc:
             raise _Bail from exc
         request = _Request(context, root_value, variables)
-        result = _fields(self.root, root_value, request, None)
-        if optimized_is_awaitable(result):
-            result = await result
+        alone = LOADS_ALONE.set(True)  # until `_settle` runs resolvers side by side, no load has a sibling to wait for
+        try:
+            result = _fields(self.root, root_value, request, None)
+            if optimized_is_awaitable(result):
+                result = await result
+        finally:
+            LOADS_ALONE.reset(alone)
         return result
 
 
@@ -500,9 +505,14 @@ def _fields(fields: list[tuple[str, Callable[..., Any]]], source: Any, request: 
 async def _settle(results: Any, pending: list[Any]) -> Any:
     if len(pending) == 1:
         results[pending[0]] = await results[pending[0]]
-    else:
-        for key, value in zip(pending, await gather_with_cancel(*(results[k] for k in pending)), strict=True):
-            results[key] = value
+        return results
+    together = LOADS_ALONE.set(False)  # their loads wait a turn of the loop for each other's keys
+    try:
+        values = await gather_with_cancel(*(results[k] for k in pending))
+    finally:
+        LOADS_ALONE.reset(together)
+    for key, value in zip(pending, values, strict=True):
+        results[key] = value
     return results
 
 

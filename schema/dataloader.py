@@ -6,16 +6,25 @@ key's future. Per request (each request makes its own loaders, and most load one
 (keys asked for together are batched, a key is loaded once per loader, a failed batch fails each of its keys)
 with less machinery: the first caller of a batch yields once, so that sibling resolvers started in the same turn
 add their keys, and then runs the batch in its own task while the others wait on their futures.
+
+That turn of the loop is skipped where nothing could add a key meanwhile: while `LOADS_ALONE` is set. A compiled
+operation sets it for as long as no two of its resolvers run at once (`schema.compiled`); one that does run
+several at once clears it for them. A resolver that wants several keys of one loader asks with `load_many`, which
+queues them all before the batch runs, whether or not the turn is taken.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+# Set while no other resolver of the request can run beside the current one (see the module docstring).
+LOADS_ALONE: ContextVar[bool] = ContextVar("coursepipeline_loads_alone", default=False)
 
 
 class DataLoader(Generic[K, V]):
@@ -28,24 +37,39 @@ class DataLoader(Generic[K, V]):
         known = self._results.get(key)
         if known is not None and not known.cancelled():
             return await known
-        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        self._results[key] = future
+        future = self._results[key] = asyncio.get_running_loop().create_future()
         if self._queue is not None:
             self._queue.append((key, future))
-            return await future
-        self._queue = queue = [(key, future)]
-        try:
-            await asyncio.sleep(0)  # one turn: siblings scheduled beside this caller add their keys meanwhile
-        except BaseException:
-            self._queue = None
-            _cancel(queue)
-            raise
-        self._queue = None
-        await self._run(queue)
+        else:
+            await self._dispatch([(key, future)])
         return await future
 
-    def load_many(self, keys: Iterable[K]) -> Awaitable[list[V]]:
-        return asyncio.gather(*map(self.load, keys))
+    async def load_many(self, keys: Iterable[K]) -> list[V]:
+        futures, queued = [], []
+        for key in keys:
+            known = self._results.get(key)
+            if known is None or known.cancelled():
+                known = self._results[key] = asyncio.get_running_loop().create_future()
+                queued.append((key, known))
+            futures.append(known)
+        if queued and self._queue is not None:
+            self._queue.extend(queued)
+        elif queued:
+            await self._dispatch(queued)
+        return await asyncio.gather(*futures)
+
+    async def _dispatch(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
+        """Opens a batch with `queue`, leaves it open for one turn of the loop unless `LOADS_ALONE`, then runs it."""
+        if not LOADS_ALONE.get():
+            self._queue = queue
+            try:
+                await asyncio.sleep(0)  # one turn: siblings scheduled beside this caller add their keys meanwhile
+            except BaseException:
+                _cancel(queue)
+                raise
+            finally:
+                self._queue = None
+        await self._run(queue)
 
     async def _run(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
         """Settles every future of the batch: a value, or the error, for each key."""

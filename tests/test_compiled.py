@@ -16,6 +16,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
 from schema import Schema
+from schema.dataloader import DataLoader
 from schema.execution import FastLeafExecutionContext
 from schema.rows import Rows, row_shape
 
@@ -332,3 +333,60 @@ async def test_what_a_plan_cannot_express_is_left_to_graphql_core(text: str):
     result = await SCHEMA.run_document(document, {"on": True}, _context())
     assert result.errors is None
     assert result.data
+
+
+@strawberry.type
+class Owner:
+    id: int
+
+    @strawberry.field
+    async def pet(self, info: Info) -> int:
+        return await info.context["pets"].load(self.id)
+
+
+@strawberry.type
+class LoadingQuery:
+    @strawberry.field
+    async def owner(self, info: Info, id: int) -> Owner:
+        return Owner(id=await info.context["owners"].load(id))
+
+
+LOADING = Schema(query=LoadingQuery, execution_context_class=FastLeafExecutionContext)
+
+
+async def _loading(text: str, compiled: bool) -> tuple[list[str], dict[str, Any]]:
+    """What ran in which order (each batch, and a callback scheduled before the operation started), and the data."""
+    events: list[str] = []
+
+    def loader(name: str) -> DataLoader[int, int]:
+        async def batch(keys: list[int]) -> list[int]:
+            events.append(f"{name}{keys}")
+            return [k * 10 if name == "pets" else k for k in keys]
+
+        return DataLoader(batch)
+
+    context = {"owners": loader("owners"), "pets": loader("pets")}
+    document = graphql.parse(text)
+    asyncio.get_running_loop().call_soon(events.append, "turn")
+    if compiled:
+        assert LOADING.plans.get(document, None) is not None
+        result = await LOADING.run_document(document, {}, context)
+    else:
+        result = await graphql.execute(LOADING._schema, document, context_value=context)  # type: ignore[misc]
+    assert not result.errors, result.errors
+    return events, result.data  # type: ignore[return-value]
+
+
+async def test_a_plan_with_one_resolver_at_a_time_loads_without_waiting_a_turn():
+    text = "{ owner(id: 1) { id pet } }"
+    compiled, data = await _loading(text, compiled=True)
+    assert data == {"owner": {"id": 1, "pet": 10}}
+    assert compiled == ["owners[1]", "pets[1]"]  # nothing could add a key: both ran before the loop turned once
+    core, core_data = await _loading(text, compiled=False)
+    assert core_data == data and core[0] == "turn"  # graphql-core's way: each load waits a turn for siblings
+
+
+async def test_a_plan_running_resolvers_side_by_side_still_batches_their_loads():
+    compiled, data = await _loading("{ a: owner(id: 1) { pet } b: owner(id: 2) { pet } }", compiled=True)
+    assert data == {"a": {"pet": 10}, "b": {"pet": 20}}
+    assert [e for e in compiled if e != "turn"] == ["owners[1, 2]", "pets[1, 2]"]

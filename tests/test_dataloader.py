@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from schema.dataloader import DataLoader
+from schema.dataloader import LOADS_ALONE, DataLoader
 
 
 class Recorder:
@@ -88,3 +88,25 @@ async def test_when_the_first_caller_is_cancelled_the_others_are_not_left_waitin
     assert first.cancelled() and second.cancelled()
     batch.release.set()
     assert await loader.load(2) == 20  # a cancelled key is loaded afresh
+
+
+async def test_alone_a_load_runs_its_batch_at_once_and_load_many_is_still_one_batch():
+    batch = Recorder()
+    loader = DataLoader(batch)
+    turned: list[bool] = []
+    asyncio.get_running_loop().call_soon(turned.append, True)
+    token = LOADS_ALONE.set(True)
+    try:
+        assert await loader.load(1) == 10
+        assert turned == []  # no turn of the loop was taken
+        assert await loader.load_many([2, 3, 2, 1]) == [20, 30, 20, 10]
+    finally:
+        LOADS_ALONE.reset(token)
+    assert batch.calls == [[1], [2, 3]]
+
+
+async def test_load_many_joins_a_batch_already_open():
+    batch = Recorder()
+    loader = DataLoader(batch)
+    assert await asyncio.gather(loader.load(1), loader.load_many([2, 1, 3])) == [10, [20, 10, 30]]
+    assert batch.calls == [[1, 2, 3]]
