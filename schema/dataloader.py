@@ -58,17 +58,19 @@ class DataLoader(Generic[K, V]):
             await self._dispatch(queued)
         return await asyncio.gather(*futures)
 
-    async def _dispatch(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
-        """Opens a batch with `queue`, leaves it open for one turn of the loop unless `LOADS_ALONE`, then runs it."""
-        if not LOADS_ALONE.get():
-            self._queue = queue
-            try:
-                await asyncio.sleep(0)  # one turn: siblings scheduled beside this caller add their keys meanwhile
-            except BaseException:
-                _cancel(queue)
-                raise
-            finally:
-                self._queue = None
+    def _dispatch(self, queue: list[tuple[K, asyncio.Future[V]]]) -> Awaitable[None]:
+        """Runs a batch of `queue`: at once while `LOADS_ALONE`, otherwise after one turn of the loop."""
+        return self._run(queue) if LOADS_ALONE.get() else self._run_after_a_turn(queue)
+
+    async def _run_after_a_turn(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
+        self._queue = queue
+        try:
+            await asyncio.sleep(0)  # one turn: siblings scheduled beside this caller add their keys meanwhile
+        except BaseException:
+            _cancel(queue)
+            raise
+        finally:
+            self._queue = None
         await self._run(queue)
 
     async def _run(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
@@ -55,12 +55,13 @@ class ByKeys:
         self.one = Prepared(lambda dialect: build(dialect, lambda column: column == bindparam("key")))
         self.many = Prepared(lambda dialect: build(dialect, lambda column: in_list(dialect, column, "keys")))
 
-    async def rows(self, conn: Source, keys: Sequence[Any], **params: Any) -> Sequence[Row]:
-        """The rows for `keys` (duplicates asked once); `params` bind the statement's other parameters."""
+    def rows(self, conn: Source, keys: Sequence[Any], **params: Any) -> Awaitable[Sequence[Row]]:
+        """The rows for `keys` (duplicates asked once); `params` bind the statement's other parameters. (The
+        runner's awaitable itself: a coroutine more between a request and the driver is resumed on every reply.)"""
         unique = list(dict.fromkeys(keys))
         if len(unique) == 1:
-            return await as_runner(conn).rows(self.one, key=unique[0], **params)
-        return await as_runner(conn).rows(self.many, keys=unique, **params)
+            return as_runner(conn).rows(self.one, key=unique[0], **params)
+        return as_runner(conn).rows(self.many, keys=unique, **params)
 
 
 def bound_values(tbl: Table, names: Iterable[str]) -> dict[str, Any]:
