@@ -140,7 +140,9 @@ def reuse(dsn: str) -> Dataset | None:
         learners = [
             r[0]
             for r in conn.execute(
-                "SELECT DISTINCT learner_id FROM current_values WHERE org_id = %s AND variable_id <> %s LIMIT 5000",
+                # Ordered, so that every run (and both sides of `bench.profile`) draws the same learners.
+                "SELECT DISTINCT learner_id FROM current_values WHERE org_id = %s AND variable_id <> %s"
+                " ORDER BY learner_id LIMIT 5000",
                 (org_id, big),
             )
         ]
