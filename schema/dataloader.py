@@ -46,10 +46,11 @@ class DataLoader(Generic[K, V]):
 
     async def load_many(self, keys: Iterable[K]) -> list[V]:
         futures, queued = [], []
+        loop = asyncio.get_running_loop()
         for key in keys:
             known = self._results.get(key)
             if known is None or known.cancelled():
-                known = self._results[key] = asyncio.get_running_loop().create_future()
+                known = self._results[key] = loop.create_future()
                 queued.append((key, known))
             futures.append(known)
         if queued and self._queue is not None:

@@ -38,7 +38,7 @@ def in_list(dialect_name: str, column: Any, name: str) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))
 
 
-# Builds a statement from the dialect's name and a filter on a key column (`where(key_filter(column))`).
+# Builds a statement from the dialect's name and `key`, which makes the filter on a key column (`where(key(column))`).
 KeyedBuild = Callable[[str, Callable[[Any], ColumnElement[bool]]], Executable]
 
 
