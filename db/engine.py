@@ -123,13 +123,17 @@ class _Lease:
         if self.conn is None:
             async with self._taking:
                 if self.conn is None:
-                    self.conn = await (await self.db._driver_pool()).getconn()
+                    pool = self.db._pool
+                    if pool is None or pool.closed:  # only the first request of a process opens it
+                        pool = await self.db._driver_pool()
+                    self.conn = await pool.getconn()
         return self.conn
 
     async def release(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
-            await (await self.db._driver_pool()).putconn(conn)
+            assert self.db._pool is not None  # it lent the connection
+            await self.db._pool.putconn(conn)
 
 
 _lease: ContextVar[_Lease | None] = ContextVar("coursepipeline_read_lease", default=None)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from rest import handlers as h
-from rest.routing import ResourceRoutes
+from rest.routing import HandlerApp, ResourceRoutes
 
 
 @dataclass(frozen=True)
@@ -234,4 +234,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 def routes() -> ResourceRoutes:
-    return ResourceRoutes([Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS])
+    return ResourceRoutes(
+        [Route(e.path, HandlerApp(e.handler), methods=[e.method], name=e.handler.__name__) for e in ENDPOINTS]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,17 +30,25 @@ def as_uuid(value: Any, name: str) -> uuid.UUID:
     raise bad(f"{name} must be a UUID")
 
 
+_NO_QUERY: Mapping[str, str] = {}
+
+
+def _query(request: Request) -> Mapping[str, str]:
+    # Most calls send no query string; Starlette would still parse the empty one into a QueryParams.
+    return request.query_params if request.scope["query_string"] else _NO_QUERY
+
+
 def path_uuid(request: Request, name: str) -> uuid.UUID:
     return as_uuid(request.path_params[name], name)
 
 
 def query_uuid(request: Request, name: str) -> uuid.UUID | None:
-    value = request.query_params.get(name)
+    value = _query(request).get(name)
     return None if value in (None, "") else as_uuid(value, name)
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
-    raw = request.query_params.get(name)
+    raw = _query(request).get(name)
     if raw in (None, ""):
         return default
     try:
@@ -59,7 +68,7 @@ def page(request: Request) -> dict[str, int]:
 
 
 def query_bool(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
+    raw = _query(request).get(name)
     if raw in (None, ""):
         return None
     lowered = raw.lower()
@@ -69,7 +78,7 @@ def query_bool(request: Request, name: str) -> bool | None:
 
 
 def query_text(request: Request, name: str, max_length: int = 200) -> str | None:
-    raw = request.query_params.get(name)
+    raw = _query(request).get(name)
     if raw is None or not raw.strip():
         return None
     if len(raw) > max_length:

@@ -5,17 +5,39 @@ of the table (a learner's values, among the busiest) matched 21 patterns before 
 in instructions, and more for every endpoint the table gains. `ResourceRoutes` keeps the table's order but tries
 only the routes of the request's resource (`/api/learners`, `/api/variables`, ...), so overlapping patterns still
 resolve as the table orders them.
+
+`HandlerApp` runs a handler as its route's ASGI app. For a plain function Starlette adds a layer of its own per
+request (a Request, closures, a wrapped `send` and an exception-handler lookup), only to answer the one exception
+handlers raise on purpose, `APIError`, which `HandlerApp` answers itself. Anything else still reaches the app's
+exception middleware as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import URLPath
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
+from app.errors import APIError
+
 ROUTE_KEY = "coursepipeline.route"
+
+
+class HandlerApp:
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self.handler(Request(scope, receive, send))
+        except APIError as exc:
+            response = exc.response()
+        await response(scope, receive, send)
 
 
 def resource(path: str) -> str:

@@ -10,13 +10,15 @@ add their keys, and then runs the batch in its own task while the others wait on
 That turn of the loop is skipped where nothing could add a key meanwhile: while `LOADS_ALONE` is set. A compiled
 operation sets it for as long as no two of its resolvers run at once (`schema.compiled`); one that does run
 several at once clears it for them. A resolver that wants several keys of one loader asks with `load_many`, which
-queues them all before the batch runs, whether or not the turn is taken.
+queues them all before the batch runs, whether or not the turn is taken. Alone, a single load needs no future
+either: nothing else can wait for its key meanwhile, so it runs its one-key batch itself and keeps the outcome as
+a `_Settled` for later loads (on Python 3.11, each future's loop lookup is a system call).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Generic, TypeVar
 
@@ -27,22 +29,58 @@ V = TypeVar("V")
 LOADS_ALONE: ContextVar[bool] = ContextVar("coursepipeline_loads_alone", default=False)
 
 
+class _Settled(Generic[V]):
+    """A key's outcome from a load that ran alone: awaited and checked like the finished future it stands for."""
+
+    __slots__ = ("error", "value")
+
+    def __init__(self, value: V | None, error: BaseException | None = None) -> None:
+        self.value = value
+        self.error = error
+
+    def cancelled(self) -> bool:
+        return False
+
+    def __await__(self) -> Generator[None, None, V]:
+        if self.error is not None:
+            raise self.error
+        return self.value  # type: ignore[return-value]
+        yield  # a generator, so that `await` accepts it; never reached
+
+
 class DataLoader(Generic[K, V]):
     def __init__(self, batch: Callable[[list[K]], Awaitable[Sequence[V | BaseException]]]) -> None:
         self.batch = batch
-        self._results: dict[K, asyncio.Future[V]] = {}
+        self._results: dict[K, asyncio.Future[V] | _Settled[V]] = {}
         self._queue: list[tuple[K, asyncio.Future[V]]] | None = None  # the batch still open for keys
 
     async def load(self, key: K) -> V:
         known = self._results.get(key)
         if known is not None and not known.cancelled():
             return await known
+        if self._queue is None and LOADS_ALONE.get():
+            return await self._load_alone(key)
         future = self._results[key] = asyncio.get_running_loop().create_future()
         if self._queue is not None:
             self._queue.append((key, future))
         else:
-            await self._dispatch([(key, future)])
+            await self._run_after_a_turn([(key, future)])
         return await future
+
+    async def _load_alone(self, key: K) -> V:
+        try:
+            values = await self.batch([key])
+            if len(values) != 1:
+                raise RuntimeError(f"a batch of 1 key returned {len(values)} results")
+        except Exception as exc:
+            self._results[key] = _Settled(None, exc)
+            raise
+        value = values[0]
+        if isinstance(value, BaseException):
+            self._results[key] = _Settled(None, value)
+            raise value
+        self._results[key] = _Settled(value)
+        return value
 
     async def load_many(self, keys: Iterable[K]) -> list[V]:
         futures, queued = [], []

@@ -110,3 +110,40 @@ async def test_load_many_joins_a_batch_already_open():
     loader = DataLoader(batch)
     assert await asyncio.gather(loader.load(1), loader.load_many([2, 1, 3])) == [10, [20, 10, 30]]
     assert batch.calls == [[1, 2, 3]]
+
+
+async def test_alone_a_key_keeps_its_outcome_and_a_cancelled_load_keeps_none():
+    batch = Recorder(results={2: ValueError("no such key")})
+    loader = DataLoader(batch)
+    token = LOADS_ALONE.set(True)
+    try:
+        assert await loader.load(1) == 10
+        assert await loader.load(1) == 10
+        for _ in range(2):
+            with pytest.raises(ValueError, match="no such key"):
+                await loader.load(2)
+        batch.release.clear()
+        pending = asyncio.ensure_future(loader.load(3))
+        await asyncio.sleep(0)
+        pending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await pending
+        batch.release.set()
+        assert await loader.load(3) == 30
+        assert await loader.load_many([1, 3, 4]) == [10, 30, 40]
+    finally:
+        LOADS_ALONE.reset(token)
+    assert batch.calls == [[1], [2], [3], [3], [4]]
+
+
+async def test_alone_a_failed_batch_is_kept_for_later_loads_of_its_key():
+    batch = Recorder(fail=RuntimeError("database gone"))
+    loader = DataLoader(batch)
+    token = LOADS_ALONE.set(True)
+    try:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="database gone"):
+                await loader.load(1)
+    finally:
+        LOADS_ALONE.reset(token)
+    assert batch.calls == [[1]]

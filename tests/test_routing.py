@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Route
 
+from app.errors import APIError
 from rest.endpoints import ENDPOINTS, routes
-from rest.routing import ResourceRoutes, resource
+from rest.routing import HandlerApp, ResourceRoutes, resource
 
 
 def _answer(text: str):
@@ -63,3 +64,27 @@ def test_every_endpoint_is_reachable_under_its_resource():
         assert match is Match.FULL
         assert child["coursepipeline.route"].path == endpoint.path, endpoint.path
         assert resource(endpoint.path).startswith("/api/")
+
+
+async def test_a_handler_app_answers_api_errors_and_leaves_other_errors_to_the_app():
+    async def refuses(request: Request) -> Response:
+        raise APIError(400, "limit must be between 1 and 1000", code="invalid_parameter")
+
+    async def breaks(request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        return PlainTextResponse(f"handled {exc}", status_code=500)
+
+    app = Starlette(
+        routes=[Route("/refuses", HandlerApp(refuses)), Route("/breaks", HandlerApp(breaks), methods=["GET"])],
+        exception_handlers={Exception: unexpected},
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        refused = await client.get("/refuses")
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_parameter", "message": "limit must be between 1 and 1000"}
+        broken = await client.get("/breaks")
+        assert (broken.status_code, broken.text) == (500, "handled a bug")
+        assert (await client.post("/breaks")).status_code == 405  # the route's methods still hold
