@@ -3,6 +3,7 @@
     python -m bench.profile learner_variables --requests 2000 [--profile]
     python -m bench.profile learner_variables --instructions
     python -m bench.profile learner_variables:loaders --instructions
+    python -m bench.profile learner_variables --cache
 
 Drives both ASGI apps directly, one request after another, on a data set `make bench` (or `--reuse`) left behind,
 on uvloop and with the collector set as `serve` sets it. It reports CPU microseconds per request (what decides
@@ -11,6 +12,8 @@ than a wrk run for trying a change.
 
 `--instructions` counts instructions instead (valgrind's callgrind, at two request counts; the difference divided
 by the difference in requests): the same number on every run, however busy the machine, so a change of 1% shows.
+`--cache` does the same under cachegrind's cache simulation and adds data references and first-level cache
+misses: why a request can cost more time than its instructions say.
 
 `learner_variables:<variant>` runs the learner-values request with one layer taken away (`bench/ablation.py`):
 `resolvers` (no graphql-core executor), `loaders` (no Strawberry resolver wrappers either), `direct` (no
@@ -163,29 +166,49 @@ async def main_async(args: argparse.Namespace) -> None:
         print(profiler.output_text(unicode=True, show_all=False, color=False))
 
 
-def count_instructions(scenario: str, requests: int) -> None:
-    """Instructions per request for each side: callgrind at `requests` and 3x`requests`, the four runs two at a time.
-    The difference cancels start-up and warm-up, so what is left is the requests themselves."""
+# What `--cache` reads off cachegrind's summary, and how it is printed.
+_CACHE_EVENTS = {"I refs": "instructions", "D refs": "data reads and writes", "I1 misses": "I1 misses",
+                 "D1 misses": "D1 misses"}  # fmt: skip
+
+
+def _valgrind_counts(scenario: str, side: str, count: int, cache: bool) -> dict[str, int]:
+    tool = (["--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null"] if cache
+            else ["--tool=callgrind", "--callgrind-out-file=/dev/null"])  # fmt: skip
+    command = ["valgrind", *tool, sys.executable, "-m", "bench.profile", scenario, "--side", side, "--rounds", "1",
+               "--requests", str(count)]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, check=True)
+    if cache:
+        summary = re.findall(r"== (I|D|I1|D1)\s+(refs|misses):\s+([\d,]+)", run.stderr)
+        found = {f"{kind} {what}": int(n.replace(",", "")) for kind, what, n in summary}
+    else:
+        total = re.search(r"Collected : (\d+)", run.stderr)
+        found = {"I refs": int(total.group(1))} if total else {}
+    if not found:
+        raise SystemExit(f"valgrind printed no totals:\n{run.stderr[-2000:]}")
+    return found
+
+
+def count_instructions(scenario: str, requests: int, cache: bool = False) -> None:
+    """Instructions per request for each side (with `cache`, also data references and simulated first-level cache
+    misses): valgrind at `requests` and 3x`requests`, the four runs two at a time. The difference cancels start-up
+    and warm-up, so what is left is the requests themselves."""
     if shutil.which("valgrind") is None:
-        raise SystemExit("--instructions needs valgrind (Debian package valgrind)")
-
-    def collected(side: str, count: int) -> int:
-        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-                   "bench.profile", scenario, "--side", side, "--rounds", "1", "--requests", str(count)]  # fmt: skip
-        run = subprocess.run(command, capture_output=True, text=True, check=True)
-        found = re.search(r"Collected : (\d+)", run.stderr)
-        if found is None:
-            raise SystemExit(f"callgrind printed no total:\n{run.stderr[-2000:]}")
-        return int(found.group(1))
-
-    counts: dict[str, float] = {}
+        raise SystemExit("--instructions and --cache need valgrind (Debian package valgrind)")
+    per_request: dict[str, dict[str, float]] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for side in ("app", "reference"):
-            low, high = pool.map(functools.partial(collected, side), (requests, 3 * requests))
-            counts[side] = (high - low) / (2 * requests)
-    app_count, ref_count = counts["app"], counts["reference"]
-    print(f"{scenario}: app {app_count / 1e6:.3f} M instructions/request, reference {ref_count / 1e6:.3f} M, "
-          f"ratio {ref_count / app_count:.3f}")  # fmt: skip
+            low, high = pool.map(functools.partial(_valgrind_counts, scenario, side, cache=cache),
+                                 (requests, 3 * requests))  # fmt: skip
+            per_request[side] = {event: (high[event] - low[event]) / (2 * requests) for event in high}
+    app, ref = per_request["app"], per_request["reference"]
+    if not cache:
+        app_count, ref_count = app["I refs"], ref["I refs"]
+        print(f"{scenario}: app {app_count / 1e6:.3f} M instructions/request, reference {ref_count / 1e6:.3f} M, "
+              f"ratio {ref_count / app_count:.3f}")  # fmt: skip
+        return
+    print(f"{scenario}, per request: app / reference (reference / app)")
+    for event, label in _CACHE_EVENTS.items():
+        print(f"  {label:24} {app[event]:>12,.0f} / {ref[event]:>12,.0f}  ({ref[event] / app[event]:.2f})")
 
 
 def main() -> None:
@@ -194,11 +217,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, help="per round (default 2000; 100 with --instructions)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
+    parser.add_argument("--cache", action="store_true", help="count instructions and cache misses (cachegrind)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--side", choices=["both", "app", "reference"], default="both")
     args = parser.parse_args()
-    if args.instructions:
-        count_instructions(args.scenario, args.requests or 100)
+    if args.instructions or args.cache:
+        count_instructions(args.scenario, args.requests or 100, cache=args.cache)
         return
     args.requests = args.requests or 2000
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # what uvicorn serves on in `make bench`

@@ -199,11 +199,16 @@ def compare(
     a = statistics.median(r.rps for r in apps)
     r = statistics.median(x.rps for x in refs)
     return {"name": name, "app": round(a, 1), "reference": round(r, 1), "ratio": round(a / r, 3) if r else None,
-            "unit": "req/s",
+            "unit": "req/s", "pair_ratios": _pair_ratios([x.rps for x in apps], [x.rps for x in refs]),
             "app_p50_ms": round(statistics.median(x.p50_ms for x in apps), 2),
             "app_p99_ms": round(statistics.median(x.p99_ms for x in apps), 2),
             "reference_p50_ms": round(statistics.median(x.p50_ms for x in refs), 2),
             "reference_p99_ms": round(statistics.median(x.p99_ms for x in refs), 2)}  # fmt: skip
+
+
+def _pair_ratios(apps: list[float], refs: list[float]) -> list[float]:
+    """app/reference of each alternated pair: how far one run's ratio can stray from the medians' on this machine."""
+    return [round(a / r, 3) for a, r in zip(apps, refs, strict=True) if r]
 
 
 def same_answers(app: str, ref: str, data: Dataset) -> None:
@@ -227,25 +232,29 @@ def aggregate_scenario(base: str, data: Dataset, database_url: str, samples: int
     statements = _captured_aggregate_sql(database_url, data)
     headers = {"X-API-Key": data.api_key}
     url = f"{base}/api/variables/{data.big_variable_id}/aggregate"
-    with httpx.Client(timeout=120) as client:
-        client.get(url, headers=headers).raise_for_status()
-        app_times = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            client.get(url, headers=headers).raise_for_status()
-            app_times.append((time.perf_counter() - started) * 1000)
     dsn = database_url.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(dsn) as conn:
+
+    def through_app() -> None:
+        client.get(url, headers=headers).raise_for_status()
+
+    def direct() -> None:
         for sql, params in statements:
             conn.execute(sql, params).fetchall()
-        ref_times = []
-        for _ in range(samples):
-            started = time.perf_counter()
-            for sql, params in statements:
-                conn.execute(sql, params).fetchall()
-            ref_times.append((time.perf_counter() - started) * 1000)
+
+    app_times: list[float] = []
+    ref_times: list[float] = []
+    with httpx.Client(timeout=120) as client, psycopg.connect(dsn) as conn:
+        through_app()  # warm both
+        direct()
+        for i in range(samples):  # alternated sample by sample, so a drift in the machine's speed moves both alike
+            order = [(through_app, app_times), (direct, ref_times)]
+            for run, sink in order if i % 2 == 0 else reversed(order):
+                started = time.perf_counter()
+                run()
+                sink.append((time.perf_counter() - started) * 1000)
     a, r = statistics.median(app_times), statistics.median(ref_times)
     return {"name": "aggregate", "app": round(a, 2), "reference": round(r, 2), "ratio": round(a / r, 3), "unit": "ms",
+            "pair_ratios": _pair_ratios(app_times, ref_times),
             "app_p50_ms": round(a, 2), "app_p99_ms": round(max(app_times), 2),
             "reference_p50_ms": round(r, 2), "reference_p99_ms": round(max(ref_times), 2)}  # fmt: skip
 
@@ -372,10 +381,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         if r["name"] == "graphql_nested":
             r["sql_statements"] = statements
-    print(f"\n{'scenario':28} {'app':>10} {'reference':>10} {'ratio':>7} {'unit':>6} {'app p50/p99 ms':>17}")
+    print(f"\n{'scenario':28} {'app':>10} {'reference':>10} {'ratio':>7} {'unit':>6} {'app p50/p99 ms':>17}"
+          f"  {'pairs: min-max':>15}")  # fmt: skip
     for r in results:
+        spread = f"{min(r['pair_ratios'])}-{max(r['pair_ratios'])}" if r["pair_ratios"] else ""
         print(f"{r['name']:28} {r['app']:>10} {r['reference']:>10} {r['ratio']:>7} {r['unit']:>6} "
-              f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}")  # fmt: skip
+              f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}  {spread:>15}")  # fmt: skip
     if statements is not None:
         print(f"graphql_nested issues {statements} SQL statements per request")
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
