@@ -15,6 +15,7 @@ import math
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage, Storage
@@ -47,13 +48,13 @@ class Decision:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """`headers()` of an allowed request, encoded for ASGI: built directly, since every request carries them."""
-        limit, remaining, reset = str(self.limit).encode(), str(self.remaining).encode(), str(self.reset_after).encode()
+        limit, remaining, reset = self.limit, self.remaining, self.reset_after
         return [
             (b"ratelimit-policy", self.policy.encode()),
-            (b"ratelimit", b"limit=" + limit + b", remaining=" + remaining + b", reset=" + reset),
-            (b"x-ratelimit-limit", limit),
-            (b"x-ratelimit-remaining", remaining),
-            (b"x-ratelimit-reset", reset),
+            (b"ratelimit", b"limit=%d, remaining=%d, reset=%d" % (limit, remaining, reset)),
+            (b"x-ratelimit-limit", b"%d" % limit),
+            (b"x-ratelimit-remaining", b"%d" % remaining),
+            (b"x-ratelimit-reset", b"%d" % reset),
         ]
 
 
@@ -85,64 +86,59 @@ class _Budget:
 
 
 class _LocalBudget:
-    """The configured items counted in this process: each moving window a queue of hit times, each fixed window a
-    counter. `limits`' MemoryStorage keeps the same state, but it prepends to a list on every hit and starts an
-    expiry pass in a thread on nearly every hit, which cost a fifth of a request's CPU in the benchmark. A request
-    refused by one window is not counted in the others."""
+    """The configured items counted in this process, one entry per caller: for each item, a queue of hit times
+    (moving window) or a `[window start, count]` pair (fixed window). `limits`' MemoryStorage keeps the same
+    state, but it prepends to a list on every hit and starts an expiry pass in a thread on nearly every hit, which
+    cost a fifth of a request's CPU in the benchmark. A request refused by one window is not counted in the
+    others."""
 
     SWEEP_EVERY = 60.0
 
     def __init__(self, items: list[RateLimitItem]) -> None:
-        # (index, amount, window seconds, exact): the index keys this item's state per caller.
-        self.items = [
-            (i, item.amount, item.get_expiry(), item.get_expiry() <= EXACT_UP_TO_SECONDS)
-            for i, item in enumerate(items)
-        ]
-        self.hits: dict[tuple[int, str], deque[float]] = {}
-        self.counters: dict[tuple[int, str], list[float]] = {}  # [window start, count]
+        # (amount, window seconds, exact), in the order of each caller's windows.
+        self.items = [(item.amount, item.get_expiry(), item.get_expiry() <= EXACT_UP_TO_SECONDS) for item in items]
+        self.callers: dict[str, list[Any]] = {}
         self._next_sweep = time.monotonic() + self.SWEEP_EVERY
 
     async def hit(self, key: str, policy: str) -> Decision:
         now = time.monotonic()
         if now >= self._next_sweep:
             self._sweep(now)
+        windows = self.callers.get(key)
+        if windows is None:
+            windows = self.callers[key] = [deque() if exact else [now, 0] for _amount, _expiry, exact in self.items]
         tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_after)
-        for i, amount, expiry, exact in self.items:
+        for (amount, expiry, exact), window in zip(self.items, windows, strict=True):
             if exact:
-                times = self.hits.get((i, key))
-                if times is None:
-                    times = self.hits[(i, key)] = deque()
-                while times and times[0] <= now - expiry:
-                    times.popleft()
-                used, reset_at = len(times), (times[0] if times else now) + expiry
+                while window and window[0] <= now - expiry:
+                    window.popleft()
+                used, reset_at = len(window), (window[0] if window else now) + expiry
             else:
-                counter = self.counters.get((i, key))
-                if counter is None or counter[0] + expiry <= now:
-                    counter = self.counters[(i, key)] = [now, 0]
-                used, reset_at = int(counter[1]), counter[0] + expiry
+                if window[0] + expiry <= now:
+                    window[0], window[1] = now, 0
+                used, reset_at = window[1], window[0] + expiry
             reset_after = max(0, math.ceil(reset_at - now))
             if used >= amount:
                 return Decision(False, amount, 0, max(1, reset_after), policy)
             if tightest is None or amount - used - 1 < tightest[0]:
                 tightest = (amount - used - 1, amount, reset_after)
-        for i, _amount, _expiry, exact in self.items:
+        for (_amount, _expiry, exact), window in zip(self.items, windows, strict=True):
             if exact:
-                self.hits[(i, key)].append(now)
+                window.append(now)
             else:
-                self.counters[(i, key)][1] += 1
+                window[1] += 1
         assert tightest is not None
         return Decision(True, tightest[1], tightest[0], tightest[2], policy)
 
     def _sweep(self, now: float) -> None:
         """Forgets callers whose windows have all passed, so idle keys do not pile up."""
         self._next_sweep = now + self.SWEEP_EVERY
-        expiries = {i: expiry for i, _amount, expiry, _exact in self.items}
-        for k, times in list(self.hits.items()):
-            if not times or times[-1] <= now - expiries[k[0]]:
-                del self.hits[k]
-        for k, counter in list(self.counters.items()):
-            if counter[0] + expiries[k[0]] <= now:
-                del self.counters[k]
+        for key, windows in list(self.callers.items()):
+            if all(
+                (not window or window[-1] <= now - expiry) if exact else window[0] + expiry <= now
+                for (_amount, expiry, exact), window in zip(self.items, windows, strict=True)
+            ):
+                del self.callers[key]
 
 
 class RateLimits:
