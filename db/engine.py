@@ -162,7 +162,7 @@ class _LeasedRunner:
 
     async def __aenter__(self) -> Runner:
         db = self.lease.db
-        return PsycopgRunner(await self.lease.get(), db.engine.dialect, db._recorders)
+        return PsycopgRunner(await self.lease.get(), db.dialect, db._recorders)
 
     async def __aexit__(self, *exc: object) -> None:
         pass
@@ -183,7 +183,8 @@ class Database:
     def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None, pool_size: int = 10) -> None:
         self.engine = engine
         self.read_engine = read_engine or engine
-        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.dialect = engine.dialect  # read once: the async engine reaches it through two proxy layers
+        self.is_sqlite = self.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._pool = None if self.is_sqlite else driver_pool(engine, pool_size)
         self._pool_opened = asyncio.Lock()
@@ -234,9 +235,9 @@ class Database:
         async with pool.connection() as conn:
             if transaction:
                 async with conn.transaction():
-                    yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
+                    yield PsycopgRunner(conn, self.dialect, self._recorders)
             else:
-                yield PsycopgRunner(conn, self.engine.dialect, self._recorders)
+                yield PsycopgRunner(conn, self.dialect, self._recorders)
 
     def request(self) -> AbstractAsyncContextManager[None]:
         """Within, the reads of `runner()` share one connection (see `_Lease`); a request's work runs inside."""

@@ -156,4 +156,6 @@ Source = AsyncConnection | Runner
 
 def as_runner(conn: Source) -> Runner:
     """Query functions take either; a caller inside a SQLAlchemy transaction passes its connection."""
+    if conn.__class__ is PsycopgRunner:  # the hot path, before an isinstance that goes through `abc`
+        return conn
     return AlchemyRunner(conn) if isinstance(conn, AsyncConnection) else conn

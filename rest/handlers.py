@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.errors import APIError
 from rest import params as p
 from rest.executor import found, payload, run, sliced
+from schema.types import VariableType
 
 
 class JSONResponse(Response):
@@ -23,14 +24,25 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
+# GraphQL names a variable's type by its enum member (`NUMBER`); REST by its value (`number`).
+_TYPE_NAMES = {member.name: member.value for member in VariableType}  # type: ignore[attr-defined]
+
+
 def _variable(v: dict[str, Any]) -> dict[str, Any]:
-    v["type"] = v["type"].lower()
+    v["type"] = _TYPE_NAMES[v["type"]]
     return v
 
 
+def _variables(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Inline rather than `_variable` per item: lists of variables are the API's commonest answers.
+    names = _TYPE_NAMES
+    for v in items:
+        v["type"] = names[v["type"]]
+    return items
+
+
 def _variable_page(result: dict[str, Any]) -> dict[str, Any]:
-    for v in result["data"]:
-        _variable(v)
+    _variables(result["data"])
     return result
 
 
@@ -181,5 +193,5 @@ def learner_variables_page(data: dict[str, Any], page: dict[str, int]) -> Respon
     learner = found(data, "Learner")
     if learner["variables"] is None:
         raise APIError(404, "Course not found.")
-    items = [_variable(v) for v in learner["variables"]]
+    items = _variables(learner["variables"])
     return JSONResponse(sliced(items, page["limit"], page["offset"]))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import orjson
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -36,6 +37,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
 from schema.rows import RowShape
+from schema.scalars import ALWAYS_UTC, UTC_TIME_OPTION, format_time
 
 # One object's selected leaves, read and serialized by one generated function: source object -> response dict.
 Plan = Callable[[Any], dict[str, Any]]
@@ -302,6 +304,9 @@ def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespac
     if serialize in _IDENTITY_SERIALIZERS:  # JSON
         return f"            r{i} = v\n"
     check = f"            if r{i} is None:\n                raise Fallback\n"
+    if serialize is format_time:  # DateTime: a time in a zone known to be UTC is written as format_time writes it
+        namespace.update(dumps=orjson.dumps, Z=UTC_TIME_OPTION, utc=ALWAYS_UTC)
+        return f"            r{i} = dumps(v, option=Z)[1:-1].decode() if utc.get(v.tzinfo) else s{i}(v)\n"
     if serialize is serialize_string:  # String: a str is its own serialization
         return f"            r{i} = v if v.__class__ is str else s{i}(v)\n{check}"
     return f"            r{i} = s{i}(v)\n{check}"

@@ -6,8 +6,12 @@ import orjson
 import strawberry
 
 ZERO = timedelta(0)
-# Zones whose offset is always zero (UTC under other names, such as a server's "Etc/UTC"), by zone object.
-_always_utc: dict[tzinfo | None, bool] = {UTC: True}
+# Whether a zone's offset is always zero (UTC under other names, such as a server's "Etc/UTC"), by zone object.
+# Generated plans read it too (schema/execution.py), to write such a time out without calling `format_time`.
+ALWAYS_UTC: dict[tzinfo | None, bool] = {UTC: True}
+# orjson writes what `isoformat()` writes with "Z" for the zero offset (checked over every kind of value in
+# tests/test_scalars.py), in a third of the time: times are a list of rows' commonest field.
+UTC_TIME_OPTION = orjson.OPT_UTC_Z
 
 
 def _fixed_utc(zone: tzinfo | None) -> bool:
@@ -15,22 +19,20 @@ def _fixed_utc(zone: tzinfo | None) -> bool:
         fixed = zone is not None and zone.utcoffset(None) == ZERO  # None for a zone whose offset varies
     except Exception:  # a zone implementation that wants a datetime here
         fixed = False
-    if len(_always_utc) < 64:  # zones are few; a stream of new zone objects must not grow this
-        _always_utc[zone] = fixed
+    if len(ALWAYS_UTC) < 64:  # zones are few; a stream of new zone objects must not grow this
+        ALWAYS_UTC[zone] = fixed
     return fixed
 
 
 def format_time(value: datetime) -> str:
     # Times come back in the database server's zone on the driver path: usually UTC under another name.
     zone = value.tzinfo
-    utc = _always_utc.get(zone)
+    utc = ALWAYS_UTC.get(zone)
     if utc is None:
         utc = _fixed_utc(zone)
     if not utc and value.utcoffset() != ZERO:
         value = value.astimezone(UTC)
-    # orjson writes what `isoformat()` writes with "Z" for the zero offset (checked over every kind of value in
-    # tests/test_scalars.py), in a third of the time: times are a list of rows' commonest field.
-    return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
+    return orjson.dumps(value, option=UTC_TIME_OPTION)[1:-1].decode()
 
 
 def parse_time(value: str) -> datetime:

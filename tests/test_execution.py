@@ -6,15 +6,19 @@ import asyncio
 import enum
 import gc
 import weakref
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import graphql
 import graphql.execution.executor as core
 import pytest
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import FastLeafExecutionContext
+from schema.scalars import DateTime
 
 
 @strawberry.enum
@@ -121,16 +125,37 @@ def test_a_document_with_directives_is_collected_for_each_request(monkeypatch):
     assert short["items"][0] == {"id": 0} and calls > 0
 
 
-def test_times_in_any_zone_are_answered_in_utc():
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
+@strawberry.type
+class Moment:
+    at: datetime
 
-    from schema.scalars import format_time
 
-    instant = datetime(2026, 11, 26, 17, 0, tzinfo=UTC)
-    assert format_time(instant) == "2026-11-26T17:00:00Z"
-    assert format_time(instant.astimezone(ZoneInfo("America/New_York"))) == "2026-11-26T17:00:00Z"
-    assert format_time(instant.astimezone(ZoneInfo("Etc/UTC"))) == "2026-11-26T17:00:00Z"
+ZONES = [UTC, ZoneInfo("Etc/UTC"), timezone(timedelta(0)), ZoneInfo("America/New_York"), ZoneInfo("Europe/London")]
+
+
+@strawberry.type
+class TimeQuery:
+    @strawberry.field
+    def moments(self) -> list[Moment]:
+        instants = [datetime(2026, 1, 26, 17, 0, 5, 250000, tzinfo=UTC), datetime(2026, 7, 26, 17, 0, tzinfo=UTC)]
+        return [Moment(at=instant.astimezone(zone)) for zone in ZONES for instant in instants]
+
+
+@pytest.mark.parametrize("context_class", [FastLeafExecutionContext, StrawberryGraphQLCoreExecutionContext])
+def test_times_in_any_zone_are_answered_in_utc(context_class: type):
+    # Twice: the first pass meets each zone for the first time, the second finds it known (or known not UTC).
+    for _ in range(2):
+        schema = strawberry.Schema(
+            query=TimeQuery,
+            execution_context_class=context_class,
+            config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        )
+        result = schema.execute_sync("{ moments { at } }")
+        assert result.errors is None and result.data is not None
+        assert [m["at"] for m in result.data["moments"]] == [
+            "2026-01-26T17:00:05.250000Z",
+            "2026-07-26T17:00:00Z",
+        ] * len(ZONES)
 
 
 class _Context:
