@@ -143,7 +143,7 @@ class TimeQuery:
 
 @pytest.mark.parametrize("context_class", [FastLeafExecutionContext, StrawberryGraphQLCoreExecutionContext])
 def test_times_in_any_zone_are_answered_in_utc(context_class: type):
-    # Twice: the first pass meets each zone for the first time, the second finds it known (or known not UTC).
+    # Twice: a zone no earlier test met is first worked out, then found known (as UTC or as not UTC).
     for _ in range(2):
         schema = strawberry.Schema(
             query=TimeQuery,
