@@ -1,8 +1,19 @@
-"""`Prepared` statements as the driver gets them: positional placeholders, and each parameter bound in its place."""
+"""`Prepared` statements as the driver gets them: positional placeholders, and each parameter bound in its place.
+And which statements the server keeps prepared: not the reads whose cost follows their parameters."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.services import Services
 from db.prepared import Compiled
+from tests.conftest import IS_POSTGRES
 
 
 def test_named_placeholders_become_positional_and_percent_signs_stay_escaped():
@@ -14,3 +25,15 @@ def test_named_placeholders_become_positional_and_percent_signs_stay_escaped():
     assert compiled.sql == "SELECT %s, '%%(x)s', 100%%%s FROM t WHERE b = %s AND c = %s"
     assert compiled.order == ("a", "b", "b", "a")
     assert compiled.bind({"a": 5}) == (10, 7, 7, 10)  # given, processed, and a default where none was given
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="server-side prepared statements are PostgreSQL's")
+async def test_reads_whose_cost_follows_their_parameters_get_a_plan_of_their_own(services: Services):
+    async def prepared_after_four_runs(connect: Callable[[], AbstractAsyncContextManager[Any]]) -> int:
+        async with connect() as conn:
+            for _ in range(4):
+                await conn.execute(text("SELECT count(*) FROM learners WHERE org_id = :org"), {"org": uuid.uuid4()})
+            return (await conn.execute(text("SELECT count(*) FROM pg_prepared_statements"))).scalar_one()
+
+    assert await prepared_after_four_runs(services.db.read) == 0  # lists, search, aggregates: planned each time
+    assert await prepared_after_four_runs(services.db.write) > 0  # the same statement where it is prepared
