@@ -166,8 +166,10 @@ class _LeasedRunner:
         self.lease = lease
 
     async def __aenter__(self) -> Runner:
-        db = self.lease.db
-        return PsycopgRunner(await self.lease.get(), db.dialect, db._recorders)
+        lease = self.lease
+        conn = lease.conn or await lease.get()  # held after the request's first statement: no coroutine then
+        db = lease.db
+        return PsycopgRunner(conn, db.dialect, db._recorders)
 
     async def __aexit__(self, *exc: object) -> None:
         pass

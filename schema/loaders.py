@@ -45,6 +45,10 @@ def _param_loader(
     """For keys `(id, parameter)`: one statement per distinct parameter in the batch (a page size, a filter)."""
 
     async def load(keys: Sequence[tuple[uuid.UUID, Any]]) -> list[Any]:
+        if len(keys) == 1:  # a request's usual batch: no grouping to do
+            ((key_id, param),) = keys
+            async with _connection(db, prepared) as conn:
+                return list(await batch(conn, org_id, [key_id], param))
         by_param: dict[Any, list[uuid.UUID]] = defaultdict(list)
         for key_id, param in keys:
             by_param[param].append(key_id)
