@@ -49,6 +49,23 @@ class WrkResult:
     p99_ms: float
 
 
+def steadiness(samples: int) -> dict[str, float]:
+    """How steady this machine's CPU is, measured before the load: the process CPU time of one fixed loop, taken
+    `samples` times half a second apart. On a quiet machine the slowest sample is within a few percent of the
+    fastest; on a shared host whose other tenants come and go it can take twice as long, and a 10-second run
+    of either server moves with it. Reported beside the ratios, so a reader can tell a noisy run from a change."""
+    times = []
+    for _ in range(samples):
+        started = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        times.append((time.process_time() - started) * 1000)
+        time.sleep(0.5)
+    return {"fastest_ms": round(min(times), 1), "median_ms": round(statistics.median(times), 1),
+            "slowest_ms": round(max(times), 1), "slowest_over_fastest": round(max(times) / min(times), 2)}  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -330,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         database_url = database_url.rsplit("/", 1)[0] + "/coursepipeline_bench"
     _ensure_database(database_url)
     data = (reuse(database_url) if args.reuse else None) or generate(database_url, database_url, size)
+    steady = steadiness(3 if args.smoke else 20)
+    print(f"CPU steadiness: a fixed loop took {steady['fastest_ms']}-{steady['slowest_ms']} ms of CPU "
+          f"(slowest/fastest {steady['slowest_over_fastest']})")  # fmt: skip
 
     app_port, ref_port = _free_port(), _free_port()
     env = {"DATABASE_URL": database_url, "COURSEPIPELINE_RATE_LIMITS": "100000000/minute;1000000000/day",
@@ -391,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphql_nested issues {statements} SQL statements per request")
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
                "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
-               "connections": args.connections}  # fmt: skip
+               "connections": args.connections, "cpu_steadiness": steady}  # fmt: skip
     (HERE / "results.json").write_text(json.dumps({"scenarios": results, "machine": machine}, indent=2))
     return 0
 
