@@ -20,11 +20,11 @@ async def health(request: Request) -> JSONResponse:
             await conn.execute(text("SELECT 1"))
         database = {
             "status": "ok",
-            "backend": services.db.engine.dialect.name,
+            "backend": services.db.dialect.name,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
     except Exception as exc:  # the point of this endpoint is to report failure, not to raise it
-        database = {"status": "error", "backend": services.db.engine.dialect.name, "detail": type(exc).__name__}
+        database = {"status": "error", "backend": services.db.dialect.name, "detail": type(exc).__name__}
     healthy = database["status"] == "ok"
     body = {"status": "ok" if healthy else "degraded", "version": __version__, "database": database}
     limits = services.rate_limits
