@@ -44,26 +44,39 @@ NESTED_QUERY = (
 
 @dataclass
 class WrkResult:
-    rps: float
+    requests: int
+    seconds: float
     p50_ms: float
     p99_ms: float
 
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
 
-def steadiness(samples: int) -> dict[str, float]:
-    """How steady this machine's CPU is, measured before the load: the process CPU time of one fixed loop, taken
-    `samples` times half a second apart. On a quiet machine the slowest sample is within a few percent of the
-    fastest; on a shared host whose other tenants come and go it can take twice as long, and a 10-second run
-    of either server moves with it. Reported beside the ratios, so a reader can tell a noisy run from a change."""
-    times = []
-    for _ in range(samples):
-        started = time.process_time()
+
+def steadiness(seconds: int) -> dict[str, float]:
+    """How steady this machine's CPU is, measured before the load: one fixed loop run back to back for `seconds`,
+    and its average time in each second. On a quiet machine every second is within a few percent of the fastest;
+    on a shared host, neighbours' bursts slow whole seconds at a time (seen here: 26 ms a loop, then 45-49 ms for
+    two to five seconds), and a server's throughput moves with them. That is why `compare` alternates the two
+    sides second by second. Back to back, not spaced out: a loop started after a sleep also measures the CPU
+    waking up, which no server under load does."""
+
+    def loop() -> None:
         total = 0
         for i in range(1_000_000):
             total += i
-        times.append((time.process_time() - started) * 1000)
-        time.sleep(0.5)
-    return {"fastest_ms": round(min(times), 1), "median_ms": round(statistics.median(times), 1),
-            "slowest_ms": round(max(times), 1), "slowest_over_fastest": round(max(times) / min(times), 2)}  # fmt: skip
+
+    per_second = []
+    for _ in range(seconds):
+        started, ends, count = time.process_time(), time.monotonic() + 1, 0
+        while time.monotonic() < ends:
+            loop()
+            count += 1
+        per_second.append((time.process_time() - started) / count * 1000)
+    return {"fastest_ms": round(min(per_second), 1), "median_ms": round(statistics.median(per_second), 1),
+            "slowest_ms": round(max(per_second), 1),
+            "slowest_over_fastest": round(max(per_second) / min(per_second), 2)}  # fmt: skip
 
 
 def _free_port() -> int:
@@ -178,11 +191,11 @@ request = function() return wrk.format("GET", "/nested?limit=5&offset=1") end
     }
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s)", text)
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
     assert match, text
     return float(match.group(1)) * _UNITS[match.group(2)]
 
@@ -195,10 +208,35 @@ def wrk(base: str, script: Path, seconds: int, connections: int) -> WrkResult:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise RuntimeError(f"{script.name}: {errors.group(1)} failed responses\n{out}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
-    return WrkResult(rps, p50, p99)
+    done = re.search(r"(\d+) requests in ([\d.]+\w+),", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    assert done and p50 and p99, out
+    return WrkResult(int(done.group(1)), _ms(done.group(2)) / 1000, _ms(p50.group(1)), _ms(p99.group(1)))
+
+
+def _run_pair(
+    app: tuple[str, Path], ref: tuple[str, Path], args: argparse.Namespace, app_first: bool
+) -> tuple[WrkResult, WrkResult]:
+    """One run of each side, `args.seconds` of load apiece, alternated slice by slice (`args.slice` seconds).
+
+    A run's throughput is its requests over its seconds; its latencies are the median of its slices'. Alternating
+    seconds rather than whole runs puts both sides through the same bursts of the host's other tenants, which
+    last seconds (see `steadiness`): alternating whole 10-second runs left one run's pairs of the same code as far
+    apart as 0.66 and 0.97."""
+    slices = max(1, round(args.seconds / args.slice))
+    taken: dict[str, list[WrkResult]] = {"app": [], "ref": []}
+    for i in range(slices):
+        order = [("app", app), ("ref", ref)] if (i % 2 == 0) == app_first else [("ref", ref), ("app", app)]
+        for side, (base, script) in order:
+            taken[side].append(wrk(base, script, min(args.slice, args.seconds), args.connections))
+
+    def total(results: list[WrkResult]) -> WrkResult:
+        return WrkResult(sum(r.requests for r in results), sum(r.seconds for r in results),
+                         statistics.median(r.p50_ms for r in results),
+                         statistics.median(r.p99_ms for r in results))  # fmt: skip
+
+    return total(taken["app"]), total(taken["ref"])
 
 
 def compare(
@@ -210,9 +248,9 @@ def compare(
     wrk(ref[0], ref[1], 1, args.connections)
     apps, refs = [], []
     for i in range(args.runs):
-        order = [(apps, app), (refs, ref)] if i % 2 == 0 else [(refs, ref), (apps, app)]
-        for sink, (base, script) in order:
-            sink.append(wrk(base, script, args.seconds, args.connections))
+        a_run, r_run = _run_pair(app, ref, args, app_first=i % 2 == 0)
+        apps.append(a_run)
+        refs.append(r_run)
     a = statistics.median(r.rps for r in apps)
     r = statistics.median(x.rps for x in refs)
     return {"name": name, "app": round(a, 1), "reference": round(r, 1), "ratio": round(a / r, 3) if r else None,
@@ -325,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--values", type=int)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--slice", type=int, default=1, help="seconds of load per side before switching sides within a run (default 1)"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--reuse", action="store_true", help="keep the data set an earlier run generated")
     parser.add_argument("--only", help="comma-separated scenario names to run (default: all)")
@@ -347,9 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         database_url = database_url.rsplit("/", 1)[0] + "/coursepipeline_bench"
     _ensure_database(database_url)
     data = (reuse(database_url) if args.reuse else None) or generate(database_url, database_url, size)
-    steady = steadiness(3 if args.smoke else 20)
-    print(f"CPU steadiness: a fixed loop took {steady['fastest_ms']}-{steady['slowest_ms']} ms of CPU "
-          f"(slowest/fastest {steady['slowest_over_fastest']})")  # fmt: skip
+    steady = steadiness(2 if args.smoke else 10)
+    print(f"CPU steadiness: a fixed loop took {steady['fastest_ms']}-{steady['slowest_ms']} ms of CPU, second by "
+          f"second (slowest/fastest {steady['slowest_over_fastest']})")  # fmt: skip
 
     app_port, ref_port = _free_port(), _free_port()
     env = {"DATABASE_URL": database_url, "COURSEPIPELINE_RATE_LIMITS": "100000000/minute;1000000000/day",
@@ -411,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphql_nested issues {statements} SQL statements per request")
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
                "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
-               "connections": args.connections, "cpu_steadiness": steady}  # fmt: skip
+               "connections": args.connections, "slice": args.slice, "cpu_steadiness": steady}  # fmt: skip
     (HERE / "results.json").write_text(json.dumps({"scenarios": results, "machine": machine}, indent=2))
     return 0
 
