@@ -191,6 +191,9 @@ request = function() return wrk.format("GET", "/nested?limit=5&offset=1") end
     }
 
 
+# A pause after each slice: wrk stops sending, but the server still finishes the requests it holds (tens of
+# milliseconds of CPU), which must not run into the other side's slice.
+SETTLE_SECONDS = 0.2
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
@@ -230,6 +233,8 @@ def _run_pair(
         order = [("app", app), ("ref", ref)] if (i % 2 == 0) == app_first else [("ref", ref), ("app", app)]
         for side, (base, script) in order:
             taken[side].append(wrk(base, script, min(args.slice, args.seconds), args.connections))
+            if slices > 1:
+                time.sleep(SETTLE_SECONDS)
 
     def total(results: list[WrkResult]) -> WrkResult:
         return WrkResult(sum(r.requests for r in results), sum(r.seconds for r in results),
