@@ -1,7 +1,7 @@
 """`make bench`: the app against a hand-written reference, same data, same machine, same run.
 
-Load comes from wrk at a fixed concurrency: a warm-up, then three runs per scenario with app and reference
-alternated, medians reported. Results go to stdout and bench/results.json.
+Load comes from wrk at a fixed concurrency: a warm-up, then three runs per scenario, app and reference alternated
+second by second within each run (see `_run_pair`), medians reported. Results go to stdout and bench/results.json.
 """
 
 from __future__ import annotations
@@ -461,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
           f"  {'pairs: min-max':>15}")  # fmt: skip
     for r in results:
         spread = f"{min(r['pair_ratios'])}-{max(r['pair_ratios'])}" if r["pair_ratios"] else ""
-        print(f"{r['name']:28} {r['app']:>10} {r['reference']:>10} {r['ratio']:>7} {r['unit']:>6} "
+        print(f"{r['name']:28} {r['app']:>10} {r['reference']:>10} {r['ratio']!s:>7} {r['unit']:>6} "
               f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}  {spread:>15}")  # fmt: skip
     if statements is not None:
         print(f"graphql_nested issues {statements} SQL statements per request")
