@@ -384,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep the data set an earlier run generated")
     parser.add_argument("--only", help="comma-separated scenario names to run (default: all)")
     args = parser.parse_args(argv)
+    if args.slice < 1 or args.seconds < 1:
+        parser.error("--slice and --seconds are whole seconds, at least 1")
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
