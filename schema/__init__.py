@@ -148,15 +148,19 @@ class Schema(strawberry.Schema):
 
 def _forget_frames(errors: list[GraphQLError]) -> None:
     """Strawberry's ValidationCache keeps a refused document's errors for the next request with the same text. An
-    error's original exception (a literal the scalar refused) holds its traceback, and through it every frame of
-    the request that first sent the document, its context included: drop it once the errors have been logged."""
-    for error in errors:
-        cause: BaseException | None = error.original_error
-        seen: set[int] = set()
-        while cause is not None and id(cause) not in seen:
-            seen.add(id(cause))
-            cause.__traceback__ = None
-            cause = cause.__cause__ or cause.__context__
+    error raised while validating (a literal the scalar refused) holds its traceback, and through it every frame of
+    the request that first sent the document, its context included: drop them once the errors have been logged.
+    That is the error's own traceback, its original exception's, and those of the exceptions either was raised
+    from or during."""
+    pending: list[BaseException | None] = list(errors)
+    seen: set[int] = set()
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        error.__traceback__ = None
+        pending += [getattr(error, "original_error", None), error.__cause__, error.__context__]
 
 
 def build_schema() -> Schema:

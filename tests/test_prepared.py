@@ -3,6 +3,7 @@ And which statements the server keeps prepared: not the reads whose cost follows
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -37,3 +38,25 @@ async def test_reads_whose_cost_follows_their_parameters_get_a_plan_of_their_own
 
     assert await prepared_after_four_runs(services.db.read) == 0  # lists, search, aggregates: planned each time
     assert await prepared_after_four_runs(services.db.write) > 0  # the same statement where it is prepared
+
+
+@pytest.mark.skipif(not IS_POSTGRES, reason="the driver pool exists on PostgreSQL only")
+async def test_reads_started_together_in_a_request_share_its_one_connection(services: Services):
+    """Three loaders asking at once: one takes the connection from the pool, the others wait for it, not for three;
+    the request gives it back when it ends."""
+    db = services.db
+    pool = await db._driver_pool()
+    await pool.wait()  # its first connection is ready: what the request takes is that one
+    before = pool.get_stats().get("requests_num", 0)
+    available = pool.get_stats()["pool_available"]
+
+    async def backend_pid() -> int:
+        async with db.runner() as runner:
+            cursor = await runner.conn.execute("SELECT pg_backend_pid() AS pid")  # type: ignore[attr-defined]
+            return (await cursor.fetchone())["pid"]  # type: ignore[no-any-return]
+
+    async with db.request():
+        pids = await asyncio.gather(backend_pid(), backend_pid(), backend_pid())
+    assert len(set(pids)) == 1
+    assert pool.get_stats().get("requests_num", 0) - before == 1
+    assert pool.get_stats()["pool_available"] >= available  # given back
