@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -33,7 +34,7 @@ async def _configure(conn: AsyncConnection[Any]) -> None:
 
 pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False, configure=_configure,
                            kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
-_keys: dict[str, tuple[uuid.UUID, float]] = {}
+_keys: dict[str, tuple[uuid.UUID, uuid.UUID, float]] = {}  # digest -> (organization, key id, cached until)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -44,43 +45,51 @@ def _time(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-async def _org(request: Request) -> uuid.UUID | None:
+async def _caller(request: Request) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(organization, key id) of the request's API key, or None."""
     secret = request.headers.get("x-api-key", "")
     digest = hashlib.sha256(secret.encode()).hexdigest()
     hit = _keys.get(digest)
-    if hit and hit[1] > time.monotonic():
-        return hit[0]
+    if hit and hit[2] > time.monotonic():
+        return hit[0], hit[1]
     async with pool.connection() as conn:
         row = await (await conn.execute(
-            "SELECT org_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+            "SELECT id, org_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
             (digest,))).fetchone()  # fmt: skip
     if row is None:
         return None
-    _keys[digest] = (row["org_id"], time.monotonic() + 5)
-    return row["org_id"]
+    _keys[digest] = (row["org_id"], row["id"], time.monotonic() + 5)
+    return row["org_id"], row["id"]
+
+
+async def _org(request: Request) -> uuid.UUID | None:
+    caller = await _caller(request)
+    return caller[0] if caller else None
 
 
 async def set_variable(request: Request) -> Response:
-    org = await _org(request)
-    if org is None:
+    caller = await _caller(request)
+    if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    org, key_id = caller
     body = orjson.loads(await request.body())
     variable_id, learner_id = uuid.UUID(body["variable_id"]), uuid.UUID(body["learner_id"])
     async with pool.connection() as conn, conn.transaction():
         target = await (await conn.execute(
             """SELECT v.type, v.active, v.course_id,
-                      (SELECT true FROM learners WHERE id = %s AND org_id = %s) AS learner_ok
+                      (SELECT true FROM learners WHERE id = %s AND org_id = %s) AS learner_ok,
+                      NULL::uuid AS run_course_id
                FROM variables v WHERE v.id = %s AND v.org_id = %s""",
             (learner_id, org, variable_id, org))).fetchone()  # fmt: skip
         if target is None or not target["learner_ok"]:
             return _json({"error": "not_found", "message": "not found"}, 404)
         value = float(body["value"])
-        value_id, now = uuid.uuid4(), time.time()
-        row = await (await conn.execute(
+        value_id, now, stored = uuid.uuid4(), datetime.now(UTC), orjson.dumps(value).decode()
+        await conn.execute(
             """INSERT INTO variable_values (id, org_id, variable_id, learner_id, course_run_id, value, value_number,
-                                            recorded_at)
-               VALUES (%s, %s, %s, %s, NULL, %s, %s, to_timestamp(%s)) RETURNING recorded_at""",
-            (value_id, org, variable_id, learner_id, orjson.dumps(value).decode(), value, now))).fetchone()  # fmt: skip
+                                            recorded_at, recorded_by_key_id, recorded_by_user)
+               VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, NULL)""",
+            (value_id, org, variable_id, learner_id, stored, value, now, key_id))  # fmt: skip
         await conn.execute(
             """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
                                            value_number, recorded_at)
@@ -88,16 +97,16 @@ async def set_variable(request: Request) -> Response:
                ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
                  value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
                WHERE current_values.recorded_at <= excluded.recorded_at""",
-            (variable_id, learner_id, NIL, org, value_id, orjson.dumps(value).decode(), value, row["recorded_at"]),
+            (variable_id, learner_id, NIL, org, value_id, stored, value, now),
         )
         if target["course_id"] is not None:
             await conn.execute(
                 """INSERT INTO enrollments (id, org_id, learner_id, course_id, course_run_id, run_key, enrolled_at)
-                   VALUES (%s, %s, %s, %s, NULL, %s, now()) ON CONFLICT DO NOTHING""",
-                (uuid.uuid4(), org, learner_id, target["course_id"], NIL),
+                   VALUES (%s, %s, %s, %s, NULL, %s, %s) ON CONFLICT (learner_id, course_id, run_key) DO NOTHING""",
+                (uuid.uuid4(), org, learner_id, target["course_id"], NIL, datetime.now(UTC)),
             )
     return _json({"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
-                  "course_run_id": None, "value": value, "recorded_at": _time(row["recorded_at"])}, 201)  # fmt: skip
+                  "course_run_id": None, "value": value, "recorded_at": _time(now)}, 201)  # fmt: skip
 
 
 async def learner_variables(request: Request) -> Response:
@@ -107,17 +116,19 @@ async def learner_variables(request: Request) -> Response:
     learner_id = uuid.UUID(request.path_params["learner_id"])
     async with pool.connection() as conn:
         exists = await (await conn.execute(
-            "SELECT 1 FROM learners WHERE id = %s AND org_id = %s", (learner_id, org))).fetchone()  # fmt: skip
+            """SELECT email, name, external_id, id, org_id, email_normalized, created_at FROM learners
+               WHERE org_id = %s AND id = %s""", (org, learner_id))).fetchone()  # fmt: skip
         if exists is None:
             return _json({"error": "not_found", "message": "not found"}, 404)
         rows = await (await conn.execute(
-            """SELECT c.value_id, c.variable_id, v.name, v.course_id, v.type, c.course_run_id, c.value, c.recorded_at
+            """SELECT c.value_id AS id, c.variable_id, c.learner_id, c.course_run_id, c.value, c.recorded_at,
+                      v.name AS variable_name, v.course_id, v.type
                FROM current_values c JOIN variables v ON v.id = c.variable_id
                WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key""",
             (org, learner_id))).fetchall()  # fmt: skip
-    data = [{"variable_id": str(r["variable_id"]), "name": r["name"], "course_id": str(r["course_id"]),
+    data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": str(r["course_id"]),
              "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),
-             "value_id": str(r["value_id"])} for r in rows]  # fmt: skip
+             "value_id": str(r["id"])} for r in rows]  # fmt: skip
     return _json({"data": data, "pagination": {"limit": 100, "offset": 0, "has_more": False}})
 
 
@@ -129,13 +140,15 @@ async def values_page(request: Request) -> Response:
     limit = int(request.query_params.get("limit", 100))
     async with pool.connection() as conn:
         exists = await (await conn.execute(
-            "SELECT 1 FROM variables WHERE id = %s AND org_id = %s", (variable_id, org))).fetchone()  # fmt: skip
+            """SELECT name, description, type, active, default_value, id, org_id, course_id, course_key,
+                      created_at, updated_at FROM variables WHERE org_id = %s AND id = %s""",
+            (org, variable_id))).fetchone()  # fmt: skip
         if exists is None:
             return _json({"error": "not_found", "message": "not found"}, 404)
         rows = await (await conn.execute(
             """SELECT id, variable_id, learner_id, course_run_id, value, recorded_at FROM variable_values
-               WHERE org_id = %s AND variable_id = %s ORDER BY recorded_at DESC, id DESC LIMIT %s OFFSET 0""",
-            (org, variable_id, limit + 1))).fetchall()  # fmt: skip
+               WHERE org_id = %s AND variable_id = %s ORDER BY recorded_at DESC, id DESC LIMIT %s OFFSET %s""",
+            (org, variable_id, limit + 1, 0))).fetchall()  # fmt: skip
     data = [{"id": str(r["id"]), "variable_id": str(r["variable_id"]), "learner_id": str(r["learner_id"]),
              "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"])}
             for r in rows[:limit]]  # fmt: skip
