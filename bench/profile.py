@@ -4,6 +4,7 @@
     python -m bench.profile learner_variables --instructions
     python -m bench.profile learner_variables:loaders --instructions
     python -m bench.profile learner_variables --cache
+    python -m bench.profile learner_variables --cache --in-flight 32 --requests 320 --last-level 2097152
 
 Drives both ASGI apps directly, one request after another, on a data set `make bench` (or `--reuse`) left behind,
 on uvloop and with the collector set as `serve` sets it. It reports CPU microseconds per request (what decides
@@ -14,6 +15,11 @@ than a wrk run for trying a change.
 by the difference in requests): the same number on every run, however busy the machine, so a change of 1% shows.
 `--cache` does the same under cachegrind's cache simulation and adds data references and first-level cache
 misses: why a request can cost more time than its instructions say.
+
+`--in-flight N` keeps N requests going at once (N loops of requests, run together), as wrk's connections do
+in `make bench`. With `--cache`, `--last-level BYTES` sets the simulated last-level cache's size, for instance to
+one core's second-level cache (cachegrind models only the first and the last level): whether the requests in
+flight still fit in it.
 
 `learner_variables:<variant>` runs the learner-values request with one layer taken away (`bench/ablation.py`):
 `resolvers` (no graphql-core executor), `loaders` (no Strawberry resolver wrappers either), `direct` (no
@@ -104,17 +110,22 @@ async def same_answers(app: ASGI, variant: str, data: Dataset) -> None:
             raise SystemExit(f"{variant} answers differently for learner {learner}:\n{real}\n{stripped}")
 
 
-async def measure(app: ASGI, name: str, data: Dataset, count: int, profiler: Any = None) -> float:
+async def measure(app: ASGI, name: str, data: Dataset, count: int, profiler: Any = None, in_flight: int = 1) -> float:
+    """CPU µs a request over `count` requests, `in_flight` at a time (as many loops of requests, run together)."""
     rng = random.Random(7)
     for _ in range(50):  # warm caches and prepared statements
         method, target, body = _requests(name, data, rng)
         status, _ = await call(app, method, target, body, data.api_key)
         assert status < 300, (target, status)
+
+    async def one_after_another(requests: int) -> None:
+        for _ in range(requests):
+            await call(app, *_requests(name, data, rng), data.api_key)
+
     started = time.process_time()
     if profiler:
         profiler.start()
-    for _ in range(count):
-        await call(app, *_requests(name, data, rng), data.api_key)
+    await asyncio.gather(*(one_after_another(count // in_flight) for _ in range(in_flight)))
     if profiler:
         profiler.stop()
     return (time.process_time() - started) / count * 1e6
@@ -145,14 +156,14 @@ async def main_async(args: argparse.Namespace) -> None:
         ref_scenario = args.scenario.removeprefix("graphql_").partition(":")[0]
         for _ in range(args.rounds):  # alternated, medians: the machine's other work moves both alike
             if args.side != "app":
-                refs.append(await measure(reference.app, ref_scenario, data, args.requests))
+                refs.append(await measure(reference.app, ref_scenario, data, args.requests, in_flight=args.in_flight))
             if args.side != "reference":
-                apps.append(await measure(app, args.scenario, data, args.requests))
+                apps.append(await measure(app, args.scenario, data, args.requests, in_flight=args.in_flight))
         if args.profile:
             from pyinstrument import Profiler
 
             profiler = Profiler(interval=0.0005, async_mode="disabled")
-            await measure(app, args.scenario, data, args.requests, profiler)
+            await measure(app, args.scenario, data, args.requests, profiler, args.in_flight)
     finally:
         await reference.pool.close()
         await app.state.services.db.dispose()
@@ -168,17 +179,21 @@ async def main_async(args: argparse.Namespace) -> None:
 
 # What `--cache` reads off cachegrind's summary, and how it is printed.
 _CACHE_EVENTS = {"I refs": "instructions", "D refs": "data reads and writes", "I1 misses": "I1 misses",
-                 "D1 misses": "D1 misses"}  # fmt: skip
+                 "D1 misses": "D1 misses", "LL misses": "last-level misses"}  # fmt: skip
 
 
-def _valgrind_counts(scenario: str, side: str, count: int, cache: bool) -> dict[str, int]:
+def _valgrind_counts(
+    scenario: str, side: str, count: int, cache: bool, in_flight: int = 1, last_level: int | None = None
+) -> dict[str, int]:
     tool = (["--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null"] if cache
             else ["--tool=callgrind", "--callgrind-out-file=/dev/null"])  # fmt: skip
+    if cache and last_level:
+        tool.append(f"--LL={last_level},16,64")
     command = ["valgrind", *tool, sys.executable, "-m", "bench.profile", scenario, "--side", side, "--rounds", "1",
-               "--requests", str(count)]  # fmt: skip
+               "--requests", str(count), "--in-flight", str(in_flight)]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, check=True)
     if cache:
-        summary = re.findall(r"== (I|D|I1|D1)\s+(refs|misses):\s+([\d,]+)", run.stderr)
+        summary = re.findall(r"== (I|D|I1|D1|LL)\s+(refs|misses):\s+([\d,]+)", run.stderr)
         found = {f"{kind} {what}": int(n.replace(",", "")) for kind, what, n in summary}
     else:
         total = re.search(r"Collected : (\d+)", run.stderr)
@@ -188,7 +203,9 @@ def _valgrind_counts(scenario: str, side: str, count: int, cache: bool) -> dict[
     return found
 
 
-def count_instructions(scenario: str, requests: int, cache: bool = False) -> None:
+def count_instructions(
+    scenario: str, requests: int, cache: bool = False, in_flight: int = 1, last_level: int | None = None
+) -> None:
     """Instructions per request for each side (with `cache`, also data references and simulated first-level cache
     misses): valgrind at `requests` and 3x`requests`, the four runs two at a time. The difference cancels start-up
     and warm-up, so what is left is the requests themselves."""
@@ -197,8 +214,9 @@ def count_instructions(scenario: str, requests: int, cache: bool = False) -> Non
     per_request: dict[str, dict[str, float]] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for side in ("app", "reference"):
-            low, high = pool.map(functools.partial(_valgrind_counts, scenario, side, cache=cache),
-                                 (requests, 3 * requests))  # fmt: skip
+            count = functools.partial(_valgrind_counts, scenario, side, cache=cache, in_flight=in_flight,
+                                      last_level=last_level)  # fmt: skip
+            low, high = pool.map(count, (requests, 3 * requests))
             per_request[side] = {event: (high[event] - low[event]) / (2 * requests) for event in high}
     app, ref = per_request["app"], per_request["reference"]
     if not cache:
@@ -220,11 +238,16 @@ def main() -> None:
     parser.add_argument("--cache", action="store_true", help="count instructions and cache misses (cachegrind)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--side", choices=["both", "app", "reference"], default="both")
+    parser.add_argument("--in-flight", type=int, default=1, help="requests at a time (as wrk's connections)")
+    parser.add_argument("--last-level", type=int, metavar="BYTES",
+                        help="with --cache: the simulated last-level cache's size (e.g. one core's L2)")  # fmt: skip
     args = parser.parse_args()
+    args.requests = args.requests or (100 if args.instructions or args.cache else 2000)
+    if args.in_flight < 1 or args.requests % args.in_flight:
+        parser.error("--in-flight must be at least 1 and divide --requests")
     if args.instructions or args.cache:
-        count_instructions(args.scenario, args.requests or 100, cache=args.cache)
+        count_instructions(args.scenario, args.requests, args.cache, args.in_flight, args.last_level)
         return
-    args.requests = args.requests or 2000
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:  # what uvicorn serves on in `make bench`
         runner.run(main_async(args))
 
