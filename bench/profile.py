@@ -6,10 +6,10 @@
     python -m bench.profile learner_variables --cache
     python -m bench.profile learner_variables --cache --in-flight 32 --requests 320 --last-level 2097152
 
-Drives both ASGI apps directly, one request after another, on a data set `make bench` (or `--reuse`) left behind,
-on uvloop and with the collector set as `serve` sets it. It reports CPU microseconds per request (what decides
-throughput on a busy single worker) and, with `--profile`, a pyinstrument profile of the app. Quicker and steadier
-than a wrk run for trying a change.
+Drives both ASGI apps directly, one request after another (or `--in-flight` at a time), on a data set `make bench`
+(or `--reuse`) left behind, on uvloop and with the collector set as `serve` sets it. It reports CPU microseconds per
+request (what decides throughput on a busy single worker) and, with `--profile`, a pyinstrument profile of the app.
+Quicker and steadier than a wrk run for trying a change.
 
 `--instructions` counts instructions instead (valgrind's callgrind, at two request counts; the difference divided
 by the difference in requests): the same number on every run, however busy the machine, so a change of 1% shows.
@@ -206,9 +206,9 @@ def _valgrind_counts(
 def count_instructions(
     scenario: str, requests: int, cache: bool = False, in_flight: int = 1, last_level: int | None = None
 ) -> None:
-    """Instructions per request for each side (with `cache`, also data references and simulated first-level cache
-    misses): valgrind at `requests` and 3x`requests`, the four runs two at a time. The difference cancels start-up
-    and warm-up, so what is left is the requests themselves."""
+    """Instructions per request for each side (with `cache`, also data references and simulated first-level and
+    last-level cache misses): valgrind at `requests` and 3x`requests`, the four runs two at a time. The difference
+    cancels start-up and warm-up, so what is left is the requests themselves."""
     if shutil.which("valgrind") is None:
         raise SystemExit("--instructions and --cache need valgrind (Debian package valgrind)")
     per_request: dict[str, dict[str, float]] = {}
