@@ -245,6 +245,8 @@ def main() -> None:
     args.requests = args.requests or (100 if args.instructions or args.cache else 2000)
     if args.in_flight < 1 or args.requests % args.in_flight:
         parser.error("--in-flight must be at least 1 and divide --requests")
+    if args.last_level is not None and not args.cache:
+        parser.error("--last-level sizes cachegrind's simulated cache: it needs --cache")
     if args.instructions or args.cache:
         count_instructions(args.scenario, args.requests, args.cache, args.in_flight, args.last_level)
         return
