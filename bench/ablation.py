@@ -61,8 +61,8 @@ def routes(services: Services) -> list[Route]:
 def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         # The real handler's steps, with `run(...)` replaced by `fetch` (which reads no course filter).
-        learner_id = p.path_uuid(request, "learner_id")
-        assert p.query_uuid(request, "course_id") is None
+        learner_id = uuid.UUID(p.path_id(request, "learner_id"))  # as the GraphQL layer's UUID scalar parses it
+        assert p.query_id(request, "course_id") is None
         page = p.page(request)
         context = build_context(request.scope[SCOPE_KEY], services)
         async with services.db.request():

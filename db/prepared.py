@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
@@ -29,12 +29,26 @@ from sqlalchemy.types import Uuid
 Row = Mapping[str, Any]
 
 
+# An INSERT names its parameters `new_<column>` in the SQL, because SQLAlchemy reserves the bare column names for
+# its own VALUES parameters (`db.queries.common.bound_values`). Runners take them by the column's name, so a query
+# function passes the row it builds as it is.
+ROW_PREFIX = "new_"
+
+
 @dataclass(frozen=True)
 class Compiled:
     sql: str  # with positional placeholders (`%s`), one per entry of `order`
     order: tuple[str, ...]  # the parameter each placeholder takes, in the text's order (a name may repeat)
     defaults: dict[str, Any]  # values bound when the statement was built (literals; None for the parameters)
     processors: dict[str, Callable[[Any], Any]]  # the column types' own bind conversions (JSON, UTC datetimes)
+    # Per placeholder: the caller's key for it, its default and its conversion (worked out once: `bind` runs for
+    # every statement, and merging dicts per call cost a set request 2%).
+    slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        slots = tuple((name.removeprefix(ROW_PREFIX), self.defaults.get(name), self.processors.get(name))
+                      for name in self.order)  # fmt: skip
+        object.__setattr__(self, "slots", slots)
 
     @classmethod
     def positional(cls, sql: str, defaults: dict[str, Any], processors: dict[str, Callable[[Any], Any]]) -> Compiled:
@@ -51,11 +65,9 @@ class Compiled:
         return cls(_PLACEHOLDER.sub(placeholder, sql), tuple(order), defaults, processors)
 
     def bind(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        bound = {**self.defaults, **params}
-        for name, process in self.processors.items():
-            if name in bound:
-                bound[name] = process(bound[name])
-        return tuple([bound[name] for name in self.order])
+        get = params.get
+        return tuple([get(key, default) if process is None else process(get(key, default))
+                      for key, default, process in self.slots])  # fmt: skip
 
 
 # A named placeholder of psycopg's pyformat, or an escaped percent sign (matched so that `%%(` is not taken for one).
@@ -70,6 +82,7 @@ class Prepared:
         self._statements: dict[str, Executable] = {}
         # Keyed by dialect and driver: the app configures every engine of a kind alike (orjson for JSON).
         self._compiled: dict[tuple[str, str], Compiled] = {}
+        self._renamed: dict[str, dict[str, str]] = {}  # per dialect: a caller's key -> its `new_` bind name
 
     def statement(self, dialect_name: str) -> Executable:
         if dialect_name not in self._statements:
@@ -93,6 +106,15 @@ class Prepared:
             )
             self._compiled[key] = hit
         return hit
+
+    def alchemy_params(self, dialect: Dialect, params: dict[str, Any]) -> dict[str, Any]:
+        """`params` as SQLAlchemy binds them: an INSERT's columns under their `new_` names (see `ROW_PREFIX`)."""
+        renamed = self._renamed.get(dialect.name)
+        if renamed is None:
+            binds = self.statement(dialect.name).compile(dialect=dialect).binds  # type: ignore[attr-defined]
+            renamed = {name.removeprefix(ROW_PREFIX): name for name in binds if name.startswith(ROW_PREFIX)}
+            self._renamed[dialect.name] = renamed
+        return {renamed.get(key, key): value for key, value in params.items()} if renamed else params
 
 
 def _bind_processor(kind: Any, dialect: Dialect, alchemy: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -121,11 +143,13 @@ class AlchemyRunner:
         self.conn = conn
 
     async def rows(self, query: Prepared, **params: Any) -> Sequence[Row]:
-        result = await self.conn.execute(query.statement(self.conn.dialect.name), params)
+        dialect = self.conn.dialect
+        result = await self.conn.execute(query.statement(dialect.name), query.alchemy_params(dialect, params))
         return result.mappings().all()
 
     async def execute(self, query: Prepared, **params: Any) -> None:
-        await self.conn.execute(query.statement(self.conn.dialect.name), params)
+        dialect = self.conn.dialect
+        await self.conn.execute(query.statement(dialect.name), query.alchemy_params(dialect, params))
 
 
 class PsycopgRunner:

@@ -63,17 +63,17 @@ async def list_api_keys(request: Request) -> Response:
 
 
 async def revoke_api_key(request: Request) -> Response:
-    key_id = p.path_uuid(request, "key_id")
-    return JSONResponse(payload(await run(request, "RevokeApiKey", {"id": str(key_id)})))
+    key_id = p.path_id(request, "key_id")
+    return JSONResponse(payload(await run(request, "RevokeApiKey", {"id": key_id})))
 
 
 # --- variables ---
 
 
 async def list_variables(request: Request) -> Response:
-    course_id = p.query_uuid(request, "course_id")
+    course_id = p.query_id(request, "course_id")
     variables = {
-        "courseId": str(course_id) if course_id else None,
+        "courseId": course_id,
         "active": p.query_bool(request, "active"),
         **p.page(request),
     }
@@ -81,15 +81,15 @@ async def list_variables(request: Request) -> Response:
 
 
 async def get_variable(request: Request) -> Response:
-    variable_id = p.path_uuid(request, "variable_id")
-    data = await run(request, "GetVariable", {"id": str(variable_id)})
+    variable_id = p.path_id(request, "variable_id")
+    data = await run(request, "GetVariable", {"id": variable_id})
     return JSONResponse(_variable(found(data, "Variable")))
 
 
 async def list_variable_values(request: Request) -> Response:
-    variable_id = p.path_uuid(request, "variable_id")
-    learner_id = p.query_uuid(request, "learner_id")
-    variables = {"id": str(variable_id), "learnerId": str(learner_id) if learner_id else None, **p.page(request)}
+    variable_id = p.path_id(request, "variable_id")
+    learner_id = p.query_id(request, "learner_id")
+    variables = {"id": variable_id, "learnerId": learner_id, **p.page(request)}
     return JSONResponse(found(await run(request, "ListVariableValues", variables), "Variable"))
 
 
@@ -97,20 +97,20 @@ async def set_variable(request: Request) -> Response:
     body = await p.json_object(request)
     if body.get("value") is None:
         raise p.bad("value is required")
-    run_id = p.body_uuid(body, "course_run_id", required=False)
+    run_id = p.body_id(body, "course_run_id", required=False)
     variables = {
-        "variableId": str(p.body_uuid(body, "variable_id")),
-        "learnerId": str(p.body_uuid(body, "learner_id")),
-        "courseRunId": str(run_id) if run_id else None,
+        "variableId": p.body_id(body, "variable_id"),
+        "learnerId": p.body_id(body, "learner_id"),
+        "courseRunId": run_id,
         "value": body["value"],
     }
     return JSONResponse(payload(await run(request, "SetVariable", variables)), status_code=201)
 
 
 async def variable_aggregate(request: Request) -> Response:
-    variable_id = p.path_uuid(request, "variable_id")
-    run_id = p.query_uuid(request, "course_run_id")
-    variables = {"id": str(variable_id), "courseRunId": str(run_id) if run_id else None}
+    variable_id = p.path_id(request, "variable_id")
+    run_id = p.query_id(request, "course_run_id")
+    variables = {"id": variable_id, "courseRunId": run_id}
     variable = found(await run(request, "VariableAggregate", variables), "Variable")
     aggregate = variable["aggregate"]
     if aggregate is None:
@@ -127,8 +127,8 @@ async def list_courses(request: Request) -> Response:
 
 
 async def get_course(request: Request) -> Response:
-    course_id = p.path_uuid(request, "course_id")
-    return JSONResponse(found(await run(request, "GetCourse", {"id": str(course_id)}), "Course"))
+    course_id = p.path_id(request, "course_id")
+    return JSONResponse(found(await run(request, "GetCourse", {"id": course_id}), "Course"))
 
 
 async def get_course_by_external_id(request: Request) -> Response:
@@ -140,16 +140,16 @@ async def get_course_by_external_id(request: Request) -> Response:
 
 
 async def list_course_variables(request: Request) -> Response:
-    course_id = p.path_uuid(request, "course_id")
-    variables = {"id": str(course_id), "active": p.query_bool(request, "active"), **p.page(request)}
+    course_id = p.path_id(request, "course_id")
+    variables = {"id": course_id, "active": p.query_bool(request, "active"), **p.page(request)}
     data = await run(request, "ListCourseVariables", variables)
     found(data, "Course", key="course")
     return JSONResponse(_variable_page(data["result"]))
 
 
 async def course_stats(request: Request) -> Response:
-    course_id = p.path_uuid(request, "course_id")
-    course = found(await run(request, "CourseStats", {"id": str(course_id)}), "Course")
+    course_id = p.path_id(request, "course_id")
+    course = found(await run(request, "CourseStats", {"id": course_id}), "Course")
     return JSONResponse({"course_id": course["id"], **course["stats"]})
 
 
@@ -162,8 +162,8 @@ async def list_learners(request: Request) -> Response:
 
 
 async def get_learner(request: Request) -> Response:
-    learner_id = p.path_uuid(request, "learner_id")
-    return JSONResponse(found(await run(request, "GetLearner", {"id": str(learner_id)}), "Learner"))
+    learner_id = p.path_id(request, "learner_id")
+    return JSONResponse(found(await run(request, "GetLearner", {"id": learner_id}), "Learner"))
 
 
 async def get_learner_by_email(request: Request) -> Response:
@@ -174,17 +174,17 @@ async def get_learner_by_email(request: Request) -> Response:
 
 
 async def learner_courses(request: Request) -> Response:
-    learner_id = p.path_uuid(request, "learner_id")
+    learner_id = p.path_id(request, "learner_id")
     page = p.page(request)
-    learner = found(await run(request, "LearnerCourses", {"id": str(learner_id)}), "Learner")
+    learner = found(await run(request, "LearnerCourses", {"id": learner_id}), "Learner")
     return JSONResponse(sliced(learner["courses"], page["limit"], page["offset"]))
 
 
 async def learner_variables(request: Request) -> Response:
-    learner_id = p.path_uuid(request, "learner_id")
-    course_id = p.query_uuid(request, "course_id")
+    learner_id = p.path_id(request, "learner_id")
+    course_id = p.query_id(request, "course_id")
     page = p.page(request)
-    variables = {"id": str(learner_id), "courseId": str(course_id) if course_id else None}
+    variables = {"id": learner_id, "courseId": course_id}
     return learner_variables_page(await run(request, "LearnerVariables", variables), page)
 
 

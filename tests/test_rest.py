@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -329,8 +328,12 @@ def _normalize(value: Any) -> Any:
 
 def test_uuid_helper_rejects_garbage():
     from app.errors import APIError
-    from rest.params import as_uuid
+    from rest.params import as_id
 
-    assert as_uuid(str(uuid.UUID(int=5)), "id") == uuid.UUID(int=5)
-    with pytest.raises(APIError):
-        as_uuid("5", "id")
+    canonical = "0E984725-C51C-4BF4-9960-E1C80E27ABA0"
+    assert as_id(canonical, "id") == canonical  # the text goes on as sent: the GraphQL layer parses it
+    assert as_id("{" + canonical + "}", "id") == canonical.lower()  # other forms uuid.UUID takes, normalized
+    assert as_id(canonical.replace("-", ""), "id") == canonical.lower()
+    for garbage in ("5", canonical + "0", canonical[:-1] + "g", canonical + "\n", 5, None):
+        with pytest.raises(APIError):
+            as_id(garbage, "id")

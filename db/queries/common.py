@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
-from db.prepared import Prepared, Row, Source, as_runner
+from db.prepared import ROW_PREFIX, Prepared, Row, Source, as_runner
 
 # Child lists are ordered by creation; enrollments call theirs `enrolled_at`.
 ORDER_COLUMN = {"enrollments": "enrolled_at"}
@@ -65,13 +65,9 @@ class ByKeys:
 
 
 def bound_values(tbl: Table, names: Iterable[str]) -> dict[str, Any]:
-    """`.values()` for a `Prepared` INSERT: a typed parameter per column, named `new_<column>` (SQLAlchemy keeps
-    the bare column names for its own VALUES parameters). Pass the row through `new()`."""
-    return {name: bindparam(f"new_{name}", type_=tbl.c[name].type) for name in names}
-
-
-def new(row: dict[str, Any]) -> dict[str, Any]:
-    return {f"new_{name}": value for name, value in row.items()}
+    """`.values()` for a `Prepared` INSERT: a typed parameter per column, named `new_<column>` in the SQL
+    (SQLAlchemy keeps the bare column names for its own VALUES parameters) and given by the column's name."""
+    return {name: bindparam(ROW_PREFIX + name, type_=tbl.c[name].type) for name in names}
 
 
 def page_of(rows: Sequence[Row], limit: int, offset: int) -> Page:

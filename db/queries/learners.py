@@ -19,7 +19,6 @@ from db.queries.common import (
     fetch_by_ids,
     fetch_children,
     fetch_page,
-    new,
     table,
 )
 from db.types import NIL_UUID, utcnow
@@ -115,16 +114,16 @@ async def ensure_enrolled(
     course_run_id: uuid.UUID | None,
 ) -> None:
     """Enrolls unless already enrolled; one statement, nothing read back (the hot path of every set)."""
-    row = {
-        "id": uuid.uuid4(),
-        "org_id": org_id,
-        "learner_id": learner_id,
-        "course_id": course_id,
-        "course_run_id": course_run_id,
-        "run_key": course_run_id or NIL_UUID,
-        "enrolled_at": utcnow(),
-    }
-    await as_runner(conn).execute(ENROLL, **new(row))
+    await as_runner(conn).execute(
+        ENROLL,
+        id=uuid.uuid4(),
+        org_id=org_id,
+        learner_id=learner_id,
+        course_id=course_id,
+        course_run_id=course_run_id,
+        run_key=course_run_id or NIL_UUID,
+        enrolled_at=utcnow(),
+    )
 
 
 async def enroll(

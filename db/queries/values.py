@@ -19,7 +19,6 @@ from db.queries.common import (
     bound_values,
     dialect_insert,
     group_rows,
-    new,
     one_of,
     page_of,
     table,
@@ -96,22 +95,18 @@ async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> 
         "recorded_by_key_id": new_value.recorded_by_key_id,
         "recorded_by_user": new_value.recorded_by_user,
     }
-    await runner.execute(RECORD, **new(row))
+    await runner.execute(RECORD, **row)
     await runner.execute(
         ADVANCE_CURRENT,
-        **new(
-            {
-                "variable_id": new_value.variable_id,
-                "learner_id": new_value.learner_id,
-                "run_key": new_value.course_run_id or NIL_UUID,
-                "org_id": org_id,
-                "course_run_id": new_value.course_run_id,
-                "value_id": row["id"],
-                "value": new_value.value,
-                "value_number": new_value.value_number,
-                "recorded_at": row["recorded_at"],
-            }
-        ),
+        variable_id=new_value.variable_id,
+        learner_id=new_value.learner_id,
+        run_key=new_value.course_run_id or NIL_UUID,
+        org_id=org_id,
+        course_run_id=new_value.course_run_id,
+        value_id=row["id"],
+        value=new_value.value,
+        value_number=new_value.value_number,
+        recorded_at=row["recorded_at"],
     )
     return row
 
