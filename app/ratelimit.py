@@ -100,15 +100,16 @@ class _LocalBudget:
         self.callers: dict[str, list[Any]] = {}
         self._next_sweep = time.monotonic() + self.SWEEP_EVERY
 
-    async def hit(self, key: str, policy: str) -> Decision:
+    def hit(self, key: str, policy: str) -> Decision:
+        """Not a coroutine: nothing here waits, and every request comes through."""
         now = time.monotonic()
         if now >= self._next_sweep:
             self._sweep(now)
         windows = self.callers.get(key)
         if windows is None:
             windows = self.callers[key] = [deque() if exact else [now, 0] for _amount, _expiry, exact in self.items]
-        tightest: tuple[int, int, int] | None = None  # (remaining, limit, reset_after)
-        for (amount, expiry, exact), window in zip(self.items, windows, strict=True):
+        tightest: tuple[int, int, float] | None = None  # (remaining after this hit, limit, when a request frees)
+        for (amount, expiry, exact), window in zip(self.items, windows):  # noqa: B905 (made alike in __init__)
             if exact:
                 while window and window[0] <= now - expiry:
                     window.popleft()
@@ -117,18 +118,18 @@ class _LocalBudget:
                 if window[0] + expiry <= now:
                     window[0], window[1] = now, 0
                 used, reset_at = window[1], window[0] + expiry
-            reset_after = max(0, math.ceil(reset_at - now))
             if used >= amount:
-                return Decision(False, amount, 0, max(1, reset_after), policy)
+                return Decision(False, amount, 0, max(1, math.ceil(reset_at - now)), policy)
             if tightest is None or amount - used - 1 < tightest[0]:
-                tightest = (amount - used - 1, amount, reset_after)
-        for (_amount, _expiry, exact), window in zip(self.items, windows, strict=True):
+                tightest = (amount - used - 1, amount, reset_at)
+        for (_amount, _expiry, exact), window in zip(self.items, windows):  # noqa: B905
             if exact:
                 window.append(now)
             else:
                 window[1] += 1
         assert tightest is not None
-        return Decision(True, tightest[1], tightest[0], tightest[2], policy)
+        remaining, limit, reset_at = tightest
+        return Decision(True, limit, remaining, max(0, math.ceil(reset_at - now)), policy)
 
     def _sweep(self, now: float) -> None:
         """Forgets callers whose windows have all passed, so idle keys do not pile up."""
@@ -149,7 +150,7 @@ class RateLimits:
         if not self.items:
             raise ValueError(f"no rate limits in {spec!r}")
         self.policy = ", ".join(f"{i.amount};w={i.get_expiry()}" for i in self.items)
-        self.local: _Budget | _LocalBudget = _LocalBudget(self.items)
+        self.local = _LocalBudget(self.items)
         self.shared: _Budget | None = None
         self.redis_timeout = redis_timeout
         self._redis_down_until = 0.0
@@ -178,7 +179,7 @@ class RateLimits:
                     log.warning("rate limit storage is back; budgets are shared again")
                     self._redis_down_until = 0.0
                 return decision
-        return await self.local.hit(key, self.policy)
+        return self.local.hit(key, self.policy)
 
     @property
     def using_shared(self) -> bool:

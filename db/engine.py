@@ -156,7 +156,8 @@ class _Leasing:
 
     async def __aexit__(self, *exc: object) -> None:
         _lease.reset(self.token)
-        await self.lease.release()
+        if self.lease.conn is not None:  # a request that only wrote never took one
+            await self.lease.release()
 
 
 class _LeasedRunner:

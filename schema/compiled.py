@@ -387,7 +387,7 @@ def _resolver_step(
         if info_name is not None:
             kwargs[info_name] = strawberry_info
         if mutation_root:
-            return _mutate(definition, source, strawberry_info, args, kwargs, complete, request, info, path)
+            return _mutate(call, definition, source, strawberry_info, args, kwargs, complete, request, info, path)
         if call is not None:
             result = call(*args, **kwargs)
         else:
@@ -493,12 +493,15 @@ async def _complete_later(result: Awaitable[Any], complete: Complete, request: _
 
 
 async def _mutate(
-    definition: Any, source: Any, info: Any, args: list[Any], kwargs: dict[str, Any], complete: Complete,
-    request: _Request, raw_info: Any, path: Path,
+    call: Callable[..., Any] | None, definition: Any, source: Any, info: Any, args: list[Any], kwargs: dict[str, Any],
+    complete: Complete, request: _Request, raw_info: Any, path: Path,
 ) -> Any:  # fmt: skip
     key = path.key
     try:
-        result = definition.get_result(source, info=info, args=args, kwargs=kwargs)
+        if call is not None:
+            result = call(*args, **kwargs)
+        else:
+            result = definition.get_result(source, info=info, args=args, kwargs=kwargs)
         if optimized_is_awaitable(result):
             result = await result
     except Exception as exc:

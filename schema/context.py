@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from app.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
@@ -18,10 +19,11 @@ if TYPE_CHECKING:
 class Context:
     principal: Principal
     services: Services
-    loaders: Loaders = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services.db, self.principal.org_id)
+    @cached_property
+    def loaders(self) -> Loaders:
+        """Made on first use: a mutation through REST needs none."""
+        return Loaders(self.services.db, self.principal.org_id)
 
     @property
     def db(self) -> Database:

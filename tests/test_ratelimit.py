@@ -190,12 +190,12 @@ async def test_local_counting_forgets_idle_callers_and_does_not_count_refusals(m
     clock = [1000.0]
     monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
     budget = ratelimit._LocalBudget(ratelimit.parse_many("2/minute;3/day"))
-    assert [(await budget.hit("k", "p")).allowed for _ in range(3)] == [True, True, False]
+    assert [budget.hit("k", "p").allowed for _ in range(3)] == [True, True, False]
     clock[0] += 61  # the minute passed; the refused third hit took nothing from the day
-    decision = await budget.hit("k", "p")
+    decision = budget.hit("k", "p")
     assert decision.allowed and decision.remaining == 0 and decision.limit == 3
-    assert not (await budget.hit("k", "p")).allowed  # the day's three are used
-    await budget.hit("other", "p")
+    assert not budget.hit("k", "p").allowed  # the day's three are used
+    budget.hit("other", "p")
     clock[0] += 86_401
-    await budget.hit("fresh", "p")  # a sweep is due: only the caller just seen is kept
+    budget.hit("fresh", "p")  # a sweep is due: only the caller just seen is kept
     assert set(budget.callers) == {"fresh"}

@@ -103,7 +103,9 @@ class Authenticator:
             raise APIError(401, "This API key has been revoked.")
         if cached.expires_at is not None and cached.expires_at <= utcnow():
             raise APIError(401, "This API key has expired.")
-        await self._touch(cached.principal.key_id, now)
+        last = self._last_used_written.get(cached.principal.key_id)
+        if last is None or now - last >= self.last_used_interval:
+            await self._touch(cached.principal.key_id, now)
         return cached.principal
 
     async def _load_key(self, digest: str, now: float) -> _CachedKey:
@@ -127,10 +129,8 @@ class Authenticator:
         return max(0.0, (utcnow() - when).total_seconds())
 
     async def _touch(self, key_id: uuid.UUID, now: float) -> None:
-        """Records last use at most once per interval per key, so a busy key does not write on every request."""
-        last = self._last_used_written.get(key_id)
-        if last is not None and now - last < self.last_used_interval:
-            return
+        """Records last use; `_api_key` calls it at most once per interval per key, so a busy key does not write on
+        every request."""
         self._last_used_written[key_id] = now
         try:
             async with self.db.write() as conn:
