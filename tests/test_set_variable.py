@@ -27,6 +27,7 @@ VALUES_QUERY = """query($v: UUID!, $l: UUID!) {
         ("TEXT", "intermediate", "intermediate"),
         ("JSON", {"goal": "career", "tags": [1, 2]}, {"goal": "career", "tags": [1, 2]}),
         ("JSON", [1, "two"], [1, "two"]),
+        ("JSON", 'a "quoted" ✓', 'a "quoted" ✓'),  # sent to PostgreSQL as JSON text: escaped, not mangled
     ],
 )
 async def test_values_that_fit_their_type(gql: GQL, kind, given, stored):
