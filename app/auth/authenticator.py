@@ -32,14 +32,16 @@ class _CachedKey:
 
 def credential(scope: Any) -> str | None:
     """The caller's credential from `Authorization: Bearer`, `X-API-Key` or `?apiKey=`, in that order."""
+    api_key: bytes | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, rest = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and rest.strip():
                 return rest.strip()
-    for name, value in scope["headers"]:
-        if name == b"x-api-key" and value.strip():
-            return value.decode("latin-1").strip()
+        elif name == b"x-api-key" and api_key is None and value.strip():
+            api_key = value
+    if api_key is not None:
+        return api_key.decode("latin-1").strip()
     query = scope.get("query_string", b"")
     if b"apiKey=" in query:
         for name, value in parse_qsl(query.decode("latin-1")):
