@@ -176,6 +176,37 @@ class _LeasedRunner:
         pass
 
 
+class _PooledRunner:
+    """`Database.runner()` on a connection of its own from the pool, in a transaction if asked (every set's)."""
+
+    def __init__(self, db: Database, transaction: bool) -> None:
+        self.db = db
+        self.transaction = transaction
+
+    async def __aenter__(self) -> Runner:
+        db = self.db
+        pool = db._pool
+        if pool is None or pool.closed:  # only the first use in a process opens it
+            pool = await db._driver_pool()
+        self.pool = pool
+        self.conn = conn = await pool.getconn()
+        if self.transaction:
+            self.tx = conn.transaction()
+            try:
+                await self.tx.__aenter__()
+            except BaseException:
+                await pool.putconn(conn)
+                raise
+        return PsycopgRunner(conn, db.dialect, db._recorders)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        try:
+            if self.transaction:
+                await self.tx.__aexit__(*exc)  # commits, or rolls back on an exception, which goes on
+        finally:
+            await self.pool.putconn(self.conn)
+
+
 _NOTHING = nullcontext()
 
 
@@ -232,21 +263,14 @@ class Database:
         lease = _lease.get()
         if lease is not None and lease.db is self and not transaction:
             return _LeasedRunner(lease)  # the commonest case, and the cheapest: nothing to give back
-        return self._runner(transaction)
+        if self._pool is None:
+            return self._alchemy_runner(transaction)
+        return _PooledRunner(self, transaction)
 
     @asynccontextmanager
-    async def _runner(self, transaction: bool) -> AsyncIterator[Runner]:
-        if self._pool is None:
-            async with self.write() if transaction else self.read() as conn:
-                yield AlchemyRunner(conn)
-            return
-        pool = await self._driver_pool()
-        async with pool.connection() as conn:
-            if transaction:
-                async with conn.transaction():
-                    yield PsycopgRunner(conn, self.dialect, self._recorders)
-            else:
-                yield PsycopgRunner(conn, self.dialect, self._recorders)
+    async def _alchemy_runner(self, transaction: bool) -> AsyncIterator[Runner]:
+        async with self.write() if transaction else self.read() as conn:
+            yield AlchemyRunner(conn)
 
     def request(self) -> AbstractAsyncContextManager[None]:
         """Within, the reads of `runner()` share one connection (see `_Lease`); a request's work runs inside."""

@@ -81,8 +81,8 @@ class Prepared:
     def __init__(self, build: Callable[[str], Executable]) -> None:
         self._build = build
         self._statements: dict[str, Executable] = {}
-        # Keyed by dialect and driver: the app configures every engine of a kind alike (orjson for JSON).
-        self._compiled: dict[tuple[str, str], Compiled] = {}
+        # Keyed by the engine's dialect itself (a dict lookup by identity, on every statement).
+        self._compiled: dict[Dialect, Compiled] = {}
         self._renamed: dict[str, dict[str, str]] = {}  # per dialect: a caller's key -> its `new_` bind name
 
     def statement(self, dialect_name: str) -> Executable:
@@ -91,8 +91,7 @@ class Prepared:
         return self._statements[dialect_name]
 
     def compiled(self, dialect: Dialect) -> Compiled:
-        key = (dialect.name, dialect.driver)
-        hit = self._compiled.get(key)
+        hit = self._compiled.get(dialect)
         if hit is None:
             compiled = self.statement(dialect.name).compile(dialect=dialect)
             processors = compiled._bind_processors  # type: ignore[attr-defined]
@@ -105,7 +104,7 @@ class Prepared:
                     if (process := _bind_processor(bind.type, dialect, processors.get(name))) is not None
                 },
             )
-            self._compiled[key] = hit
+            self._compiled[dialect] = hit
         return hit
 
     def alchemy_params(self, dialect: Dialect, params: dict[str, Any]) -> dict[str, Any]:

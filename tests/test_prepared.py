@@ -14,7 +14,9 @@ from sqlalchemy import text
 
 from app.services import Services
 from db.prepared import Compiled
-from tests.conftest import IS_POSTGRES
+from db.queries import values
+from tests import factories as f
+from tests.conftest import GQL, IS_POSTGRES, Tenant
 
 
 def test_named_placeholders_become_positional_and_percent_signs_stay_escaped():
@@ -60,3 +62,30 @@ async def test_reads_started_together_in_a_request_share_its_one_connection(serv
     assert len(set(pids)) == 1
     assert pool.get_stats().get("requests_num", 0) - before == 1
     assert pool.get_stats()["pool_available"] >= available  # given back
+
+
+async def test_a_runner_transaction_commits_together_or_not_at_all(services: Services, tenant: Tenant, gql: GQL):
+    """What `runner(transaction=True)` runs is kept only if its block ends well, and its connection goes back."""
+    course = await f.course(gql)
+    variable = uuid.UUID((await f.variable(gql, course["id"], "NUMBER"))["id"])
+    learner = uuid.UUID((await f.learner(gql))["id"])
+    db = services.db
+
+    def value(n: int) -> values.NewValue:
+        return values.NewValue(variable_id=variable, learner_id=learner, course_run_id=None, value=n, value_number=n)
+
+    async def recorded() -> list[int]:
+        async with db.read() as conn:
+            page = await values.list_values(conn, tenant.org_id, variable, limit=10, offset=0)
+        return sorted(row["value"] for row in page.rows)
+
+    with pytest.raises(RuntimeError):
+        async with db.runner(transaction=True) as runner:
+            await values.record_value(runner, tenant.org_id, value(1))
+            raise RuntimeError("the block fails after a write")
+    async with db.runner(transaction=True) as runner:
+        await values.record_value(runner, tenant.org_id, value(2))
+    assert await recorded() == [2]
+    if IS_POSTGRES:
+        pool = await db._driver_pool()
+        assert pool.get_stats()["pool_size"] - pool.get_stats()["pool_available"] == 0  # both given back
