@@ -4,7 +4,8 @@
 2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
    adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
    floods of bad credentials are limited too.
-3. `BodyLimitMiddleware` buffers the body up to the limit and answers 413 past it.
+3. `BodyLimitMiddleware` buffers the body up to the limit, answers 413 past it, and passes the body down in the
+   scope (`BODY_KEY`) as well as through `receive`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_KEY = "coursepipeline.auth_error"
+BODY_KEY = "coursepipeline.body"
 PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
 
 
@@ -126,7 +128,7 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        body = scope[BODY_KEY] = b"".join(chunks)  # read from here, a REST handler skips Starlette's body stream
         replayed = False
 
         async def replay() -> Message:

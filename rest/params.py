@@ -12,6 +12,7 @@ import orjson
 from starlette.requests import Request
 
 from app.errors import APIError
+from app.middleware import BODY_KEY
 from schema.scalars import parse_time
 
 DEFAULT_LIMIT = 100
@@ -96,7 +97,9 @@ def query_text(request: Request, name: str, max_length: int = 200) -> str | None
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    body = await request.body()
+    body = request.scope.get(BODY_KEY)
+    if body is None:
+        body = await request.body()
     if not body:
         raise APIError(400, "The request needs a JSON body.", code="invalid_json")
     try:

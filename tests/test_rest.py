@@ -255,6 +255,27 @@ async def test_bodies_method_and_size_errors(client, tenant: Tenant):
     assert wrong_method.status_code == 405 and set(wrong_method.json()) == {"error", "message"}
 
 
+async def test_the_body_limit_passes_a_body_sent_in_chunks_down_whole_both_ways():
+    """Handlers read the buffered body from the scope; anything else still reads it through `receive`."""
+    from app.middleware import BODY_KEY, BodyLimitMiddleware
+
+    seen: dict[str, bytes] = {}
+
+    async def inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen["scope"] = scope[BODY_KEY]
+        seen["receive"] = (await receive())["body"]
+
+    chunks = [{"type": "http.request", "body": part, "more_body": more}
+              for part, more in ((b'{"a"', True), (b": ", True), (b"1}", False))]  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0)
+
+    scope = {"type": "http", "method": "POST", "headers": []}
+    await BodyLimitMiddleware(inner, max_bytes=100)(scope, receive, None)
+    assert seen == {"scope": b'{"a": 1}', "receive": b'{"a": 1}'}
+
+
 async def test_rest_and_graphql_return_the_same_data(client, tenant: Tenant, world, gql: GQL):
     """Each read endpoint against a hand-written GraphQL query for the same data."""
     h = tenant.key_headers
