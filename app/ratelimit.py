@@ -109,7 +109,7 @@ class _LocalBudget:
         if windows is None:
             windows = self.callers[key] = [deque() if exact else [now, 0] for _amount, _expiry, exact in self.items]
         tightest: tuple[int, int, float] | None = None  # (remaining after this hit, limit, when a request frees)
-        for (amount, expiry, exact), window in zip(self.items, windows):  # noqa: B905 (made alike in __init__)
+        for (amount, expiry, exact), window in zip(self.items, windows):  # noqa: B905 (each caller's windows follow self.items)
             if exact:
                 while window and window[0] <= now - expiry:
                     window.popleft()

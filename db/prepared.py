@@ -42,8 +42,8 @@ class Compiled:
     order: tuple[str, ...]  # the parameter each placeholder takes, in the text's order (a name may repeat)
     defaults: dict[str, Any]  # values bound when the statement was built (literals; None for the parameters)
     processors: dict[str, Callable[[Any], Any]]  # the column types' own bind conversions (JSON, UTC datetimes)
-    # Per placeholder: the caller's key for it, its default and its conversion (worked out once: `bind` runs for
-    # every statement, and merging dicts per call cost a set request 2%).
+    # Per placeholder: the caller's key for it, its default and its conversion, worked out once: `bind` runs for
+    # every statement sent.
     slots: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
