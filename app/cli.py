@@ -60,7 +60,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from app.auth.tokens import mint_local_token
+    from access.tokens import mint_local_token
 
     settings = _settings()
     if settings.supabase_url and not settings.supabase_jwt_secret:
@@ -69,7 +69,7 @@ def cmd_token(args: argparse.Namespace) -> None:
 
 
 async def _create_key(db, org_id: uuid.UUID, name: str, created_by: str | None, expires_at=None):  # type: ignore[no-untyped-def]
-    from app.auth import keys
+    from access import keys
     from db.queries import api_keys
 
     new = keys.generate()
@@ -82,7 +82,7 @@ async def _create_key(db, org_id: uuid.UUID, name: str, created_by: str | None, 
 
 def cmd_login_link(args: argparse.Namespace) -> None:
     """A one-time link that signs a browser in (embedded mode); it expires after 15 minutes or one use."""
-    from app.auth.login_links import create_link
+    from access.login_links import create_link
 
     settings = _settings()
     if settings.supabase_url:
@@ -96,7 +96,7 @@ def cmd_login_link(args: argparse.Namespace) -> None:
 
 def cmd_create_org(args: argparse.Namespace) -> None:
     """An operator's way in: an organization, its owner and a first API key."""
-    from app.auth.tokens import local_user_id
+    from access.tokens import local_user_id
     from db.queries.organizations import create_organization
 
     settings = _settings()
@@ -116,8 +116,8 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
     """What `make run` does before serving: migrate, load the demo once, and print a first call that works."""
     from sqlalchemy import select, update
 
-    from app.auth.login_links import create_link
-    from app.auth.tokens import mint_local_token
+    from access.login_links import create_link
+    from access.tokens import mint_local_token
     from app.demo import DEMO_EMAIL, demo_exists, load_demo
     from db.migrate import upgrade
     from db.queries.api_keys import api_keys

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth.tokens import local_user_id
+from access.tokens import local_user_id
 from db.models import Role
 from db.queries.courses import courses, runs
 from db.queries.learners import enrollments, learners

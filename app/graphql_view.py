@@ -11,17 +11,17 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.http import process_result
 
-from app.auth.principal import SCOPE_KEY
-from app.errors import error_response
-from app.services import Services
+from access.errors import error_response
+from access.principal import SCOPE_KEY
 from app.static import graphiql_html
-from schema.context import Context, build_context
+from schema.context import Context
+from schema.runtime import GraphQLRuntime
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, services: Services) -> None:
-        super().__init__(services.schema, graphql_ide="graphiql", allow_queries_via_get=False)
-        self.services = services
+    def __init__(self, graphql: GraphQLRuntime) -> None:
+        super().__init__(graphql.schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.graphql = graphql
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -33,8 +33,8 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            async with self.services.db.request():
-                response = await self._known(request) or await self.run(request)
+            async with self.graphql.db.request():
+                response = (await self._known(request) if self.graphql.fast else None) or await self.run(request)
         except HTTPException as exc:  # a body that is not a GraphQL request: our error body, not plain text
             response = error_response(exc.status_code, exc.reason)
         await response(scope, receive, send)
@@ -59,14 +59,14 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         if not isinstance(data.get("extensions"), dict | None):
             return None
-        context = build_context(request.scope[SCOPE_KEY], self.services)
-        result = await self.services.schema.run_known(query, variables, context, None, name)
+        context = self.graphql.context(request.scope[SCOPE_KEY])
+        result = await self.graphql.schema.run_known(query, variables, context, None, name)  # type: ignore[attr-defined]
         if result is None:
             return None
         return Response(self.encode_json(process_result(result)), media_type="application/json")
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        return build_context(request.scope[SCOPE_KEY], self.services)
+        return self.graphql.context(request.scope[SCOPE_KEY])
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
         return HTMLResponse(graphiql_html())

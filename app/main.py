@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.errors import APIError, error_response
+from access.errors import APIError, error_response
+from access.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddleware
 from app.graphql_view import GraphQLView
 from app.health import health
 from app.logging import install_redaction
-from app.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddleware
 from app.services import Services
 from app.settings import Settings
 from app.static import routes as static_routes
@@ -60,7 +60,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         yield
         await services.db.dispose()
 
-    graphql = GraphQLView(services)
+    graphql = GraphQLView(services.graphql)
     app = Starlette(
         # The API first: Starlette tries routes in order, and API calls are nearly all the traffic.
         # No API pattern matches a path of the routes after it (/api/docs, /api/openapi.json included), and the
@@ -82,4 +82,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.graphql = services.graphql
     return app

@@ -1,30 +1,36 @@
-"""What one app instance holds for its lifetime, built once from the settings."""
+"""What one app instance holds for its lifetime, built once from the settings: the composition root's parts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.auth.authenticator import Authenticator
-from app.auth.tokens import TokenVerifier
-from app.ratelimit import RateLimits
+import strawberry
+
+from access.authenticator import Authenticator
+from access.ratelimit import RateLimits
+from access.tokens import TokenVerifier
 from app.settings import Settings, embedded_jwt_secret
 from db.engine import Database
-from schema import Schema
+from execution import compat
+from schema.runtime import GraphQLRuntime
 
 
 @dataclass
 class Services:
     settings: Settings
     db: Database
-    schema: Schema
+    graphql: GraphQLRuntime
     authenticator: Authenticator
     rate_limits: RateLimits | None
 
+    @property
+    def schema(self) -> strawberry.Schema:
+        return self.graphql.schema
+
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        from schema import schema
-
-        db = Database.from_url(settings.database_url)
+        fast = settings.fast_execution and compat.supported()
+        db = Database.from_url(settings.database_url, fast=fast)
         secret = settings.supabase_jwt_secret
         if secret is None and settings.supabase_url is None:
             secret = embedded_jwt_secret(settings)
@@ -41,4 +47,5 @@ class Services:
             last_used_interval=settings.last_used_write_interval_seconds,
         )
         limits = RateLimits(settings.rate_limits, settings.redis_url) if settings.rate_limit_enabled else None
-        return cls(settings=settings, db=db, schema=schema, authenticator=authenticator, rate_limits=limits)
+        graphql = GraphQLRuntime.build(db, authenticator.forget_key, fast=fast)
+        return cls(settings=settings, db=db, graphql=graphql, authenticator=authenticator, rate_limits=limits)

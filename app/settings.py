@@ -48,6 +48,8 @@ class Settings:
     api_key_cache_seconds: float = 5.0
     last_used_write_interval_seconds: float = 300.0
     max_body_bytes: int = 1024 * 1024
+    # The execution engine (`execution/`); off, plain Strawberry and SQLAlchemy answer every request the same.
+    fast_execution: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -78,6 +80,7 @@ class Settings:
             rate_limit_enabled=(get("COURSEPIPELINE_RATE_LIMIT_ENABLED") or "true").lower() != "false",
             environment=(get("COURSEPIPELINE_ENV") or "development").lower(),
             log_level=(get("COURSEPIPELINE_LOG_LEVEL") or "info").lower(),
+            fast_execution=(get("COURSEPIPELINE_FAST_EXECUTION") or "true").lower() != "false",
         )
         settings.check()
         return settings

@@ -15,8 +15,8 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from app.auth.login_links import redeem
-from app.auth.tokens import mint_local_token
+from access.login_links import redeem
+from access.tokens import mint_local_token
 from app.services import Services
 from app.settings import embedded_jwt_secret
 from app.static import NODE_MODULES

@@ -25,15 +25,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.auth.principal import SCOPE_KEY
+from access.principal import SCOPE_KEY
 from app.services import Services
 from db.queries import learners, values
+from execution.leaves import Plan, _build_plan
 from rest import params as p
 from rest.documents import DOCUMENTS
 from rest.executor import compiled
 from rest.handlers import learner_variables_page
 from schema.context import Context, build_context
-from schema.execution import Plan, _build_plan
 from schema.types import LEARNER_VARIABLE_ROWS, Learner
 
 VARIANTS = ("resolvers", "loaders", "direct")

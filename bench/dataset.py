@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from app.auth import keys
+from access import keys
 from db.migrate import upgrade
 
 

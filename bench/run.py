@@ -353,7 +353,7 @@ def _captured_aggregate_sql(database_url: str, data: Dataset) -> list[tuple[str,
 
 
 def nested_statement_count(database_url: str, data: Dataset) -> int:
-    from app.auth.principal import ApiKeyPrincipal
+    from access.principal import ApiKeyPrincipal
     from app.services import Services
     from app.settings import Settings
     from schema.context import build_context

@@ -219,21 +219,25 @@ class Database:
     rather than failing with "database is locked" (the busy timeout still covers other processes).
     """
 
-    def __init__(self, engine: AsyncEngine, read_engine: AsyncEngine | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self, engine: AsyncEngine, read_engine: AsyncEngine | None = None, pool_size: int = 10, *, fast: bool = True
+    ) -> None:
         self.engine = engine
         self.read_engine = read_engine or engine
         self.dialect = engine.dialect  # read once: the async engine reaches it through two proxy layers
         self.is_sqlite = self.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        self._pool = None if self.is_sqlite else driver_pool(engine, pool_size)
+        # Without the execution engine (`fast=False`) every statement goes through SQLAlchemy.
+        self._pool = None if self.is_sqlite or not fast else driver_pool(engine, pool_size)
         self._pool_opened = asyncio.Lock()
         self._recorders: list[list[str]] = []
 
     @classmethod
-    def from_url(cls, raw_url: str) -> Database:
+    def from_url(cls, raw_url: str, *, fast: bool = True) -> Database:
         # The autocommit engine serves only the reads that are not `Prepared` (lists, search, aggregates): reads
         # whose cost follows their parameters, so each gets a plan of its own (see `make_engine`).
-        return cls(make_engine(raw_url), make_engine(raw_url, pool_size=5, autocommit=True, prepare=False))
+        read_engine = make_engine(raw_url, pool_size=5, autocommit=True, prepare=False)
+        return cls(make_engine(raw_url), read_engine, fast=fast)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

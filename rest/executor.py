@@ -1,25 +1,25 @@
 """Running a REST endpoint's document through the schema, with the same context builder as `/graphql`.
 
 The documents are fixed, so each is parsed and validated once per schema, when first needed, and then run as a
-known document (`Schema.run_document`): the same resolvers, permissions and execution context as `/graphql`.
+known document (`GraphQLRuntime.run`): the same resolvers, permissions and execution context as `/graphql`.
 A document that fails validation is a bug here, raised on first use and caught by the tests.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
+import strawberry
 from graphql import DocumentNode, GraphQLError, parse, validate
 from starlette.requests import Request
 
-from app.auth.principal import SCOPE_KEY
-from app.errors import APIError
-from app.services import Services
+from access.errors import APIError
+from access.principal import SCOPE_KEY
+from execution.compat import graphql_schema
 from rest.documents import DOCUMENTS
-from schema import Schema
-from schema.context import build_context
+from schema.runtime import GraphQLRuntime
 
 log = logging.getLogger("coursepipeline.rest")
 
@@ -29,24 +29,28 @@ ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409}
 RAISED_STATUS = {"FORBIDDEN": 403, "BAD_USER_INPUT": 400}
 
 
-@cache
-def compiled(schema: Schema) -> dict[str, DocumentNode]:
-    """Every REST document, parsed and validated against `schema` (its graphql-core form)."""
-    documents = {}
-    for name, text in DOCUMENTS.items():
-        document = parse(text)
-        errors = validate(schema._schema, document)
-        if errors:
-            raise RuntimeError(f"REST document {name} does not validate: {errors[0].message}")
-        documents[name] = document
+_compiled: WeakKeyDictionary[strawberry.Schema, dict[str, DocumentNode]] = WeakKeyDictionary()
+
+
+def compiled(schema: strawberry.Schema) -> dict[str, DocumentNode]:
+    """Every REST document, parsed and validated against `schema` (its graphql-core form), once per schema."""
+    documents = _compiled.get(schema)
+    if documents is None:
+        documents = {}
+        for name, text in DOCUMENTS.items():
+            document = parse(text)
+            errors = validate(graphql_schema(schema), document)
+            if errors:
+                raise RuntimeError(f"REST document {name} does not validate: {errors[0].message}")
+            documents[name] = document
+        _compiled[schema] = documents
     return documents
 
 
 async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    services: Services = request.app.state.services
-    context = build_context(request.scope[SCOPE_KEY], services)
-    async with services.db.request():
-        result = await services.schema.run_document(compiled(services.schema)[name], variables, context, None, name)
+    graphql: GraphQLRuntime = request.app.state.graphql
+    document = compiled(graphql.schema)[name]
+    result = await graphql.run(DOCUMENTS[name], document, variables, request.scope[SCOPE_KEY], name)
     if result.errors:
         error = result.errors[0]
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))

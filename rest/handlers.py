@@ -11,7 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import APIError
+from access.errors import APIError
 from rest import params as p
 from rest.executor import found, payload, run, sliced
 from schema.types import VariableType

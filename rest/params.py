@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from app.errors import APIError
-from app.middleware import BODY_KEY
+from access.errors import APIError
+from access.middleware import BODY_KEY
 from schema.scalars import parse_time
 
 DEFAULT_LIMIT = 100

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
-from app.errors import APIError
+from access.errors import APIError
 
 ROUTE_KEY = "coursepipeline.route"
 

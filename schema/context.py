@@ -1,23 +1,22 @@
-"""The typed GraphQL context, built once per request by the same builder for `/graphql` and the REST facade."""
+"""The typed GraphQL context, built once per request by the same runtime for `/graphql` and the REST facade."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from app.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
+from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from db.engine import Database
-from schema.loaders import Loaders
-
-if TYPE_CHECKING:
-    from app.services import Services
+from schema.loaders import Loaders, MakeLoader
 
 
 @dataclass
 class Context:
     principal: Principal
-    services: Services
+    db: Database
+    forget_key: Callable[[uuid.UUID], None]  # a revoked key stops working at once, not when its cache entry expires
+    make_loader: MakeLoader
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
@@ -25,12 +24,8 @@ class Context:
         """Made on first use: a mutation through REST needs none. (Not a `cached_property`: on Python 3.11 that
         takes a lock on first use, which costs more than making the loaders.)"""
         if self._loaders is None:
-            self._loaders = Loaders(self.services.db, self.principal.org_id)
+            self._loaders = Loaders(self.db, self.principal.org_id, self.make_loader)
         return self._loaders
-
-    @property
-    def db(self) -> Database:
-        return self.services.db
 
     @property
     def org_id(self) -> uuid.UUID:
@@ -45,7 +40,3 @@ class Context:
     @property
     def key(self) -> ApiKeyPrincipal | None:
         return self.principal if isinstance(self.principal, ApiKeyPrincipal) else None
-
-
-def build_context(principal: Principal, services: Services) -> Context:
-    return Context(principal=principal, services=services)

@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.engine import Database
 from db.prepared import Row
 from db.queries import courses, learners, stats, values, variables
-from schema.dataloader import DataLoader
+from execution import DataLoader
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
+# The DataLoader class: the engine's, or Strawberry's with the engine off (the same `load`/`load_many`).
+MakeLoader = Callable[[Callable[[Any], Awaitable[Sequence[Any]]]], DataLoader[Any, Any]]
 
 
 def _connection(db: Database, prepared: bool) -> AbstractAsyncContextManager[Any]:
@@ -27,15 +29,18 @@ def _connection(db: Database, prepared: bool) -> AbstractAsyncContextManager[Any
     return db.runner() if prepared else db.read()
 
 
-def _loader(db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = False) -> DataLoader[Any, Any]:
+def _loader(
+    make: MakeLoader, db: Database, org_id: uuid.UUID, batch: Batch, *, prepared: bool = False
+) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Any]) -> Sequence[Any]:
         async with _connection(db, prepared) as conn:
             return await batch(conn, org_id, keys)
 
-    return DataLoader(load)
+    return make(load)
 
 
 def _param_loader(
+    make: MakeLoader,
     db: Database,
     org_id: uuid.UUID,
     batch: Callable[[Any, uuid.UUID, list[uuid.UUID], Any], Awaitable[Sequence[Any]]],
@@ -59,63 +64,65 @@ def _param_loader(
                     found[(key_id, param)] = result
         return [found[key] for key in keys]
 
-    return DataLoader(load)
+    return make(load)
 
 
 class Loaders:
     """The request's DataLoaders, each made on first use (a REST call needs one or two of the eleven)."""
 
-    def __init__(self, db: Database, org_id: uuid.UUID | None) -> None:
+    def __init__(self, db: Database, org_id: uuid.UUID | None, make: MakeLoader = DataLoader) -> None:
         self.db = db
+        self.make = make
         # A user without an organization sees nothing; the nil id matches no row.
         self.org = org_id or uuid.UUID(int=0)
 
     @cached_property
     def course(self) -> DataLoader[uuid.UUID, Row | None]:
-        return _loader(self.db, self.org, courses.get_courses, prepared=True)
+        return _loader(self.make, self.db, self.org, courses.get_courses, prepared=True)
 
     @cached_property
     def course_run(self) -> DataLoader[uuid.UUID, Row | None]:
-        return _loader(self.db, self.org, courses.get_runs, prepared=True)
+        return _loader(self.make, self.db, self.org, courses.get_runs, prepared=True)
 
     @cached_property
     def learner(self) -> DataLoader[uuid.UUID, Row | None]:
-        return _loader(self.db, self.org, learners.get_learners, prepared=True)
+        return _loader(self.make, self.db, self.org, learners.get_learners, prepared=True)
 
     @cached_property
     def variable(self) -> DataLoader[uuid.UUID, Row | None]:
-        return _loader(self.db, self.org, variables.get_variables, prepared=True)
+        return _loader(self.make, self.db, self.org, variables.get_variables, prepared=True)
 
     @cached_property
     def runs_by_course(self) -> DataLoader[uuid.UUID, list[Row]]:
-        return _loader(self.db, self.org, courses.runs_by_course)
+        return _loader(self.make, self.db, self.org, courses.runs_by_course)
 
     @cached_property
     def variables_by_course(self) -> DataLoader[uuid.UUID, list[Row]]:
-        return _loader(self.db, self.org, variables.variables_by_course, prepared=True)
+        return _loader(self.make, self.db, self.org, variables.variables_by_course, prepared=True)
 
     @cached_property
     def enrollments_by_learner(self) -> DataLoader[uuid.UUID, list[Row]]:
-        return _loader(self.db, self.org, learners.enrollments_by_learner, prepared=True)
+        return _loader(self.make, self.db, self.org, learners.enrollments_by_learner, prepared=True)
 
     @cached_property
     def course_stats(self) -> DataLoader[uuid.UUID, stats.CourseStats]:
-        return _loader(self.db, self.org, stats.course_stats)
+        return _loader(self.make, self.db, self.org, stats.course_stats)
 
     @cached_property
     def current_by_learner(self) -> DataLoader[tuple[uuid.UUID, uuid.UUID | None], list[Row]]:
         """Keyed by (learner id, course id or None)."""
-        return _param_loader(self.db, self.org, values.current_values_by_learner, prepared=True)
+        return _param_loader(self.make, self.db, self.org, values.current_values_by_learner, prepared=True)
 
     @cached_property
     def latest_values(self) -> DataLoader[tuple[uuid.UUID, int], list[Row]]:
         """Keyed by (variable id, how many)."""
-        return _param_loader(self.db, self.org, values.latest_values_by_variable)
+        return _param_loader(self.make, self.db, self.org, values.latest_values_by_variable)
 
     @cached_property
     def aggregate(self) -> DataLoader[tuple[uuid.UUID, tuple[uuid.UUID | None, bool, bool]], stats.Aggregate]:
         """Keyed by (variable id, (course run id or None, spread wanted, distribution wanted))."""
         return _param_loader(
+            self.make,
             self.db,
             self.org,
             lambda conn, o, ids, p: stats.aggregates(conn, o, ids, course_run_id=p[0], spread=p[1], distribution=p[2]),

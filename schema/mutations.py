@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 
-from app.auth import keys
+from access import keys
 from db import models
 from db.queries import api_keys, courses, learners, organizations, values, variables
 from db.types import utcnow
@@ -403,5 +403,5 @@ class Mutation:
             row = await api_keys.revoke_key(conn, info.context.org_id, id)
         if row is None:
             return _not_found("API key", "id")
-        info.context.services.authenticator.forget_key(row["id"])
+        info.context.forget_key(row["id"])
         return ApiKey.from_row(row)

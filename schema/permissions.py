@@ -5,7 +5,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from app.auth.principal import UserPrincipal
+from access.principal import UserPrincipal
 
 
 class InOrganization(BasePermission):

@@ -5,8 +5,8 @@ import uuid
 import strawberry
 
 from db.queries import api_keys, courses, learners, organizations, values, variables
+from execution.rows import Rows
 from schema.permissions import DATA, KEY_ADMIN
-from schema.rows import Rows
 from schema.types import (
     VARIABLE_VALUE_ROWS,
     ApiKey,

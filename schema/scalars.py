@@ -1,13 +1,16 @@
 """Scalars: times as ISO 8601 in UTC with a `Z`, as the REST contract shows them."""
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 import orjson
 import strawberry
 
+from execution import Inline
+
 ZERO = timedelta(0)
 # Whether a zone's offset is always zero (UTC under other names, such as a server's "Etc/UTC"), by zone object.
-# Generated plans read it too (schema/execution.py), to write such a time out without calling `format_time`.
+# Generated leaf code reads it too (`inline_serializers`), to write such a time out without calling `format_time`.
 ALWAYS_UTC: dict[tzinfo | None, bool] = {UTC: True}
 # orjson writes what `isoformat()` writes with "Z" for the zero offset (checked over every kind of value in
 # tests/test_scalars.py), in a third of the time: times are a list of rows' commonest field.
@@ -48,3 +51,9 @@ DateTime = strawberry.scalar(
     serialize=format_time,
     parse_value=parse_time,
 )
+
+
+def inline_serializers() -> dict[Any, Inline]:
+    """For the execution engine: a time in a zone known to be UTC is written as `format_time` writes it."""
+    code = "dumps(v, option=Z)[1:-1].decode() if utc.get(v.tzinfo) else {call}(v)"
+    return {format_time: Inline(code, {"dumps": orjson.dumps, "Z": UTC_TIME_OPTION, "utc": ALWAYS_UTC})}

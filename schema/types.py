@@ -14,9 +14,9 @@ from strawberry.types import Info
 from db import models
 from db.queries.stats import PERCENTILES, Aggregate, CourseStats, histogram
 from db.types import utcnow
+from execution.rows import Rows, row_shape
 from schema.context import Context
 from schema.errors import BadInput
-from schema.rows import Rows, row_shape
 
 CtxInfo = Info[Context, None]
 T = TypeVar("T")

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.auth import keys
-from app.auth.tokens import local_user_id, mint_local_token
+from access import keys
+from access.tokens import local_user_id, mint_local_token
 from app.main import create_app
 from app.services import Services
 from app.settings import Settings
@@ -52,6 +52,8 @@ def _database_url() -> str:
 
 DATABASE_URL = _database_url()
 IS_POSTGRES = DATABASE_URL.startswith("postgres")
+# The whole suite runs with the execution engine on and, in CI, again with it off: the same tests, the same answers.
+FAST_EXECUTION = os.environ.get("COURSEPIPELINE_FAST_EXECUTION", "true").lower() != "false"
 
 
 def reset_database(url: str) -> None:
@@ -74,6 +76,7 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": DATABASE_URL,
         "supabase_jwt_secret": TEST_SECRET,
         "rate_limits": "100000/minute;1000000/day",
+        "fast_execution": FAST_EXECUTION,
     }
     base.update(overrides)
     return Settings(**base)
@@ -103,6 +106,22 @@ async def services() -> AsyncIterator[Services]:
     built = Services.build(make_settings())
     yield built
     await built.db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def fast_services() -> AsyncIterator[Services]:
+    """With the engine on in either mode of the run: for the tests of the engine itself."""
+    built = Services.build(make_settings(fast_execution=True))
+    assert built.graphql.fast
+    yield built
+    await built.db.dispose()
+
+
+@pytest.fixture
+async def fast_client(fast_services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(fast_services.settings, fast_services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
 
 
 @pytest.fixture(autouse=True)

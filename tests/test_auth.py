@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, text
 
-from app.auth import keys
-from app.auth.tokens import local_user_id
+from access import keys
+from access.tokens import local_user_id
 from app.logging import RedactApiKeys
 from app.services import Services
 from db.queries.api_keys import api_keys
@@ -300,7 +300,7 @@ async def test_jwks_verified_tokens(jwks_server, services: Services):
 
 
 async def test_jwks_keeps_the_last_good_keys_when_a_refresh_fails(jwks_server):
-    from app.auth.tokens import JWKSCache
+    from access.tokens import JWKSCache
 
     url, _private, _hits = jwks_server
     cache = JWKSCache(f"{url}/auth/v1/.well-known/jwks.json", timeout=0.5)

@@ -15,10 +15,10 @@ from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 
-from schema import Schema
-from schema.dataloader import DataLoader
-from schema.execution import FastLeafExecutionContext
-from schema.rows import Rows, row_shape
+from execution.compat import graphql_schema
+from execution.dataloader import DataLoader
+from execution.rows import Rows, row_shape
+from execution.schema import FastSchema
 
 
 class Allowed(BasePermission):
@@ -143,7 +143,7 @@ class Mutation:
         return Thing(id=input.id, name=input.name, tags=tags)  # type: ignore[arg-type]  # a null name breaks it
 
 
-SCHEMA = Schema(query=Query, mutation=Mutation, execution_context_class=FastLeafExecutionContext)
+SCHEMA = FastSchema(query=Query, mutation=Mutation)
 
 QUERY = """
 query Q($id: Int!, $prefix: String) {
@@ -177,7 +177,7 @@ async def _both(text: str, variables: dict[str, Any], allowed: bool = True) -> t
     compiled_context, core_context = _context(allowed), _context(allowed)
     compiled = await SCHEMA.run_document(document, variables, compiled_context)
     core = graphql.execute(
-        SCHEMA._schema,
+        graphql_schema(SCHEMA),
         document,
         context_value=core_context,
         variable_values=variables,
@@ -217,7 +217,7 @@ async def test_a_query_resolves_nested_fields_concurrently_and_in_selection_orde
     def core_execute(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the compiled plan should have answered this alone")
 
-    monkeypatch.setattr("schema.graphql_execute", core_execute)
+    monkeypatch.setattr("execution.schema.graphql_execute", core_execute)
     compiled, context, core, _ = await _both(QUERY, {"id": 3, "prefix": "#"})
     assert compiled == core
     assert list(compiled["data"]["thing"]) == ["__typename", "id", "name", "tags", "label", "plain", "twin"]
@@ -275,8 +275,8 @@ async def test_input_objects_are_converted_by_the_plan_as_strawberry_converts_th
     def strawberry_conversion(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the plan converts plain input objects itself")
 
-    monkeypatch.setattr("schema.compiled.convert_arguments", strawberry_conversion)
-    monkeypatch.setattr("schema.graphql_execute", strawberry_conversion)
+    monkeypatch.setattr("execution.plans.convert_arguments", strawberry_conversion)
+    monkeypatch.setattr("execution.schema.graphql_execute", strawberry_conversion)
     variables = {"id": 4, "name": "four", "note": {"text": "quiet"}}
     compiled = await SCHEMA.run_document(graphql.parse(SAVE), variables, _context())
     assert compiled.errors is None
@@ -309,8 +309,8 @@ async def test_arguments_on_the_common_roads_skip_graphql_core_coercion(monkeypa
     def core_coercion(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("arguments given as variables, or as literals of variables, are read by the plan")
 
-    monkeypatch.setattr("schema.coercion.get_argument_values", core_coercion)
-    monkeypatch.setattr("schema.coercion.coerce_input_value", core_coercion)
+    monkeypatch.setattr("execution.coercion.get_argument_values", core_coercion)
+    monkeypatch.setattr("execution.coercion.coerce_input_value", core_coercion)
     compiled, _, core, _ = await _both(SAVE, {"id": 7, "name": "seven", "note": None})
     assert compiled == core
     assert compiled["data"]["result"] == {"__typename": "Thing", "id": 7, "name": "seven", "label": "#7", "tags": []}
@@ -351,7 +351,7 @@ class LoadingQuery:
         return Owner(id=await info.context["owners"].load(id))
 
 
-LOADING = Schema(query=LoadingQuery, execution_context_class=FastLeafExecutionContext)
+LOADING = FastSchema(query=LoadingQuery)
 
 
 async def _loading(text: str, compiled: bool) -> tuple[list[str], dict[str, Any]]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from schema.dataloader import LOADS_ALONE, DataLoader
+from execution.dataloader import LOADS_ALONE, DataLoader
 
 
 class Recorder:
@@ -95,7 +96,7 @@ async def test_alone_a_load_runs_its_batch_at_once_and_load_many_is_still_one_ba
     loader = DataLoader(batch)
     turned: list[bool] = []
     asyncio.get_running_loop().call_soon(turned.append, True)
-    token = LOADS_ALONE.set(True)
+    token = LOADS_ALONE.set(asyncio.current_task())
     try:
         assert await loader.load(1) == 10
         assert turned == []  # no turn of the loop was taken
@@ -112,10 +113,18 @@ async def test_load_many_joins_a_batch_already_open():
     assert batch.calls == [[1, 2, 3]]
 
 
+async def _alone(load: Any) -> Any:
+    token = LOADS_ALONE.set(asyncio.current_task())
+    try:
+        return await load
+    finally:
+        LOADS_ALONE.reset(token)
+
+
 async def test_alone_a_key_keeps_its_outcome_and_a_cancelled_load_keeps_none():
     batch = Recorder(results={2: ValueError("no such key")})
     loader = DataLoader(batch)
-    token = LOADS_ALONE.set(True)
+    token = LOADS_ALONE.set(asyncio.current_task())
     try:
         assert await loader.load(1) == 10
         assert await loader.load(1) == 10
@@ -123,7 +132,7 @@ async def test_alone_a_key_keeps_its_outcome_and_a_cancelled_load_keeps_none():
             with pytest.raises(ValueError, match="no such key"):
                 await loader.load(2)
         batch.release.clear()
-        pending = asyncio.ensure_future(loader.load(3))
+        pending = asyncio.ensure_future(_alone(loader.load(3)))  # a task of its own, alone too
         await asyncio.sleep(0)
         pending.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -139,7 +148,7 @@ async def test_alone_a_key_keeps_its_outcome_and_a_cancelled_load_keeps_none():
 async def test_alone_a_failed_batch_is_kept_for_later_loads_of_its_key():
     batch = Recorder(fail=RuntimeError("database gone"))
     loader = DataLoader(batch)
-    token = LOADS_ALONE.set(True)
+    token = LOADS_ALONE.set(asyncio.current_task())
     try:
         for _ in range(2):
             with pytest.raises(RuntimeError, match="database gone"):
@@ -147,3 +156,16 @@ async def test_alone_a_failed_batch_is_kept_for_later_loads_of_its_key():
     finally:
         LOADS_ALONE.reset(token)
     assert batch.calls == [[1]]
+
+
+async def test_alone_loads_a_resolver_gathers_itself_are_still_one_batch():
+    """A resolver run alone may start loads side by side (`asyncio.gather`): they run in tasks of their own, which
+    inherit `LOADS_ALONE` but are not the task it names, so they wait the turn and batch together."""
+    batch = Recorder()
+    loader = DataLoader(batch)
+    token = LOADS_ALONE.set(asyncio.current_task())
+    try:
+        assert await asyncio.gather(loader.load(1), loader.load(2), loader.load_many([3, 1])) == [10, 20, [30, 10]]
+    finally:
+        LOADS_ALONE.reset(token)
+    assert batch.calls == [[1, 2, 3]]

@@ -15,10 +15,10 @@ import graphql.execution.executor as core
 import pytest
 import strawberry
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import FastLeafExecutionContext
-from schema.scalars import DateTime
+from execution.compat import graphql_schema
+from execution.leaves import LeafPlans, context_class
+from schema.scalars import DateTime, inline_serializers
 
 
 @strawberry.enum
@@ -62,8 +62,16 @@ class Query:
         return [Item(id=1, name="a", colour="green", note=None)]  # type: ignore[arg-type]
 
 
-def _run(context_class: type, document: str) -> dict[str, Any]:
-    schema = strawberry.Schema(query=Query, execution_context_class=context_class)
+def _schema(fast: bool, **options: Any) -> strawberry.Schema:
+    """A schema run with the fast leaf context (its own leaf plans, as `FastSchema` gives it), or without."""
+    schema = strawberry.Schema(**options)
+    if fast:
+        schema.execution_context_class = context_class(LeafPlans(graphql_schema(schema), inline_serializers()))
+    return schema
+
+
+def _run(fast: bool, document: str) -> dict[str, Any]:
+    schema = _schema(fast, query=Query)
     result = schema.execute_sync(document)
     errors = [(e.message, e.path) for e in result.errors or []]
     return {"data": result.data, "errors": errors}
@@ -82,13 +90,13 @@ def _run(context_class: type, document: str) -> dict[str, Any]:
     ],
 )
 def test_fast_paths_answer_as_the_general_path(document: str):
-    fast = _run(FastLeafExecutionContext, document)
-    general = _run(StrawberryGraphQLCoreExecutionContext, document)
+    fast = _run(True, document)
+    general = _run(False, document)
     assert fast == general
     assert fast["data"] is not None or fast["errors"]
 
 
-SCHEMA = strawberry.Schema(query=Query, execution_context_class=FastLeafExecutionContext)
+SCHEMA = _schema(True, query=Query)
 
 
 def _execute_parsed(document: Any, variables: dict[str, Any] | None, monkeypatch) -> tuple[Any, int]:
@@ -103,7 +111,7 @@ def _execute_parsed(document: Any, variables: dict[str, Any] | None, monkeypatch
 
     monkeypatch.setattr(core, "collect_subfields", counting)
     result = graphql.execute(
-        SCHEMA._schema, document, variable_values=variables, executor_class=FastLeafExecutionContext
+        SCHEMA._schema, document, variable_values=variables, executor_class=SCHEMA.execution_context_class
     )
     return (result.data, result.errors), calls
 
@@ -141,15 +149,11 @@ class TimeQuery:
         return [Moment(at=instant.astimezone(zone)) for zone in ZONES for instant in instants]
 
 
-@pytest.mark.parametrize("context_class", [FastLeafExecutionContext, StrawberryGraphQLCoreExecutionContext])
-def test_times_in_any_zone_are_answered_in_utc(context_class: type):
+@pytest.mark.parametrize("fast", [True, False])
+def test_times_in_any_zone_are_answered_in_utc(fast: bool):
     # Twice: a zone no earlier test met is first worked out, then found known (as UTC or as not UTC).
     for _ in range(2):
-        schema = strawberry.Schema(
-            query=TimeQuery,
-            execution_context_class=context_class,
-            config=StrawberryConfig(scalar_map={datetime: DateTime}),
-        )
+        schema = _schema(fast, query=TimeQuery, config=StrawberryConfig(scalar_map={datetime: DateTime}))
         result = schema.execute_sync("{ moments { at } }")
         assert result.errors is None and result.data is not None
         assert [m["at"] for m in result.data["moments"]] == [
@@ -173,13 +177,12 @@ class AsyncQuery:
         return info.context.rows
 
 
-@pytest.mark.parametrize(("context_class", "freed"), [(FastLeafExecutionContext, True),
-                                                      (StrawberryGraphQLCoreExecutionContext, False)])  # fmt: skip
-async def test_a_finished_request_is_freed_without_the_cyclic_collector(context_class: type, freed: bool):
+@pytest.mark.parametrize(("fast", "freed"), [(True, True), (False, False)])
+async def test_a_finished_request_is_freed_without_the_cyclic_collector(fast: bool, freed: bool):
     """Under load, what only the cyclic collector can free piles up and makes full collections frequent and slow.
     graphql-core's own executor (the second case) shows the cycle this guards against; should a graphql-core
     release stop making it, that case fails, and `FastLeafExecutionContext.__init__` can go."""
-    schema = strawberry.Schema(query=AsyncQuery, execution_context_class=context_class)
+    schema = _schema(fast, query=AsyncQuery)
     context = _Context()
     alive = weakref.ref(context)
     gc.collect()

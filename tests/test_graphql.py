@@ -214,12 +214,12 @@ async def test_documents_too_deep_or_too_long_are_refused(gql: GQL):
     assert body["data"] is None and "token" in body["errors"][0]["message"].lower()
 
 
-async def test_a_document_is_validated_once_then_runs_as_known(services):
+async def test_a_document_is_validated_once_then_runs_as_known(fast_services):
+    services = fast_services
     """Documents clients repeat skip parsing, validation and the extension hooks after their first run."""
     from strawberry.extensions.validation_cache import _get_validate_cache
 
-    from app.auth.principal import ApiKeyPrincipal
-    from schema.context import build_context
+    from access.principal import ApiKeyPrincipal
 
     document = f"# {uuid.uuid4()}\nquery Few($limit: Int!) {{ courses(limit: $limit) {{ pagination {{ limit }} }} }}"
     cache = _get_validate_cache(256)
@@ -227,7 +227,7 @@ async def test_a_document_is_validated_once_then_runs_as_known(services):
     before = cache.cache_info()
     for limit in (3, 4, 5):
         result = await services.schema.execute(
-            document, variable_values={"limit": limit}, context_value=build_context(principal, services)
+            document, variable_values={"limit": limit}, context_value=services.graphql.context(principal)
         )
         assert not result.errors and result.data == {"courses": {"pagination": {"limit": limit}}}
     after = cache.cache_info()
@@ -235,7 +235,7 @@ async def test_a_document_is_validated_once_then_runs_as_known(services):
     assert services.schema.known.get(document) is not None
     # Known, it still coerces variables and refuses operations the transport does not allow.
     bad = await services.schema.execute(
-        document, variable_values={"limit": "many"}, context_value=build_context(principal, services)
+        document, variable_values={"limit": "many"}, context_value=services.graphql.context(principal)
     )
     assert bad.data is None and "limit" in bad.errors[0].message
     from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -245,12 +245,13 @@ async def test_a_document_is_validated_once_then_runs_as_known(services):
         await services.schema.execute(
             document,
             variable_values={"limit": 3},
-            context_value=build_context(principal, services),
+            context_value=services.graphql.context(principal),
             allowed_operation_types={OperationType.MUTATION},
         )
 
 
-async def test_a_known_document_over_http_gets_the_answer_strawberrys_view_gives(client, tenant, monkeypatch):
+async def test_a_known_document_over_http_gets_the_answer_strawberrys_view_gives(fast_client, tenant, monkeypatch):
+    client = fast_client
     """The view answers a JSON POST of a known document itself; the body and status are what Strawberry's view
     gives the first time, data and errors alike, and anything unusual still goes through Strawberry's view."""
     from app.graphql_view import GraphQLView
@@ -283,7 +284,9 @@ async def test_a_known_document_over_http_gets_the_answer_strawberrys_view_gives
     assert response.status_code == 400 and strawberry_runs == 2
 
 
-async def test_refused_documents_are_never_remembered(services, gql: GQL):
+async def test_refused_documents_are_never_remembered(fast_services, fast_client, tenant):
+    gql = GQL(fast_client, tenant.key_headers)
+    services = fast_services
     deep = "{ courses { data { variables { course { variables { course { variables { course { variables "
     deep += "{ course { variables { id } } } } } } } } } } } }"
     for _ in range(2):

@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
-from app.auth.keys import hash_key
-from app.auth.login_links import create_link
+from access.keys import hash_key
+from access.login_links import create_link
 from app.services import Services
 from db.queries.login_links import login_links
 from db.types import utcnow

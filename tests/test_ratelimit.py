@@ -15,7 +15,7 @@ import httpx
 import pytest
 import redis
 
-from app.ratelimit import Decision
+from access.ratelimit import Decision
 from tests.conftest import Tenant, app_client, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -185,7 +185,7 @@ async def test_a_dead_redis_from_the_start_never_causes_errors(tenant: Tenant):
 
 
 async def test_local_counting_forgets_idle_callers_and_does_not_count_refusals(monkeypatch):
-    from app import ratelimit
+    from access import ratelimit
 
     clock = [1000.0]
     monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])

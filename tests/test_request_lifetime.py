@@ -2,7 +2,7 @@
 
 What only CPython's cyclic collector can free survives into the older generations under load, and every full
 collection then walks it all: the benchmark measured a fifth of the CPU there before graphql-core's executor
-cycle was broken (see `schema.execution`).
+cycle was broken (see `execution.leaves`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ def _contexts() -> set[int]:
     return {id(o) for o in gc.get_objects() if isinstance(o, Context)}
 
 
-async def test_no_request_context_outlives_its_request(client: httpx.AsyncClient, tenant: Tenant, gql: GQL):
+async def test_no_request_context_outlives_its_request(fast_client: httpx.AsyncClient, tenant: Tenant):
+    """With the engine on: graphql-core's own executor leaves the cycle, which the cyclic collector frees."""
+    client, gql = fast_client, GQL(fast_client, tenant.key_headers)
     course = await f.course(gql)
     variable = await f.variable(gql, course["id"])
     learner = await f.learner(gql)

@@ -257,7 +257,7 @@ async def test_bodies_method_and_size_errors(client, tenant: Tenant):
 
 async def test_the_body_limit_passes_a_body_sent_in_chunks_down_whole_both_ways():
     """Handlers read the buffered body from the scope; anything else still reads it through `receive`."""
-    from app.middleware import BODY_KEY, BodyLimitMiddleware
+    from access.middleware import BODY_KEY, BodyLimitMiddleware
 
     seen: dict[str, bytes] = {}
 
@@ -348,7 +348,7 @@ def _normalize(value: Any) -> Any:
 
 
 def test_uuid_helper_rejects_garbage():
-    from app.errors import APIError
+    from access.errors import APIError
     from rest.params import as_id
 
     canonical = "0E984725-C51C-4BF4-9960-E1C80E27ABA0"

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Route
 
-from app.errors import APIError
+from access.errors import APIError
 from rest.endpoints import ENDPOINTS, routes
 from rest.routing import HandlerApp, ResourceRoutes, resource
 

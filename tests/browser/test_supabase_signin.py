@@ -17,7 +17,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.auth.tokens import local_user_id
+from access.tokens import local_user_id
 from tests.browser.conftest import serving
 from tests.conftest import free_port, make_settings, make_tenant
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.auth.login_links import create_link
+from access.login_links import create_link
 from tests import factories as f
 from tests.conftest import GQL, make_tenant
 

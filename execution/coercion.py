@@ -26,16 +26,18 @@ from graphql import (
     OperationDefinitionNode,
     VariableNode,
 )
-from graphql.execution.get_variable_signature import get_variable_signature
-from graphql.execution.values import (
+
+from execution.compat import (
+    Undefined,
     VariableValues,
     VariableValueSource,
+    coerce_default_value,
+    coerce_input_value,
     get_argument_values,
+    get_variable_signature,
     get_variable_values,
     input_is_nested_too_deeply,
 )
-from graphql.pyutils import Undefined
-from graphql.utilities.coerce_input_value import coerce_default_value, coerce_input_value
 
 
 class Uncoerced(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from app.auth.keys import hash_key
+from access.keys import hash_key
 from db.engine import Database
 from db.queries import login_links
 from db.types import utcnow

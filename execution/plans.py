@@ -20,6 +20,7 @@ A plan never answers differently from graphql-core:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -44,25 +45,37 @@ from graphql import (
     OperationType,
     get_operation_ast,
 )
-from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
-from graphql.execution.values import VariableValues
-from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
-from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.permission import PermissionExtension
-from strawberry.relay.types import GlobalID
-from strawberry.types.arguments import convert_arguments
-from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional, get_object_definition
-from strawberry.types.field import StrawberryField
-from strawberry.types.fields.resolver import StrawberryResolver
-from strawberry.types.unset import UNSET
 
-from schema.coercion import Uncoerced, argument_reader, variable_coercer
-from schema.dataloader import LOADS_ALONE
-from schema.execution import EnumNames, _Fallback, _gather, _static, leaf_plan
-from schema.rows import Rows
+from execution.coercion import Uncoerced, argument_reader, variable_coercer
+from execution.compat import (
+    UNSET,
+    FragmentDetails,
+    GlobalID,
+    Path,
+    PermissionExtension,
+    StrawberryField,
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryOptional,
+    StrawberryResolver,
+    Undefined,
+    VariableValues,
+    collect_fields,
+    collect_subfields,
+    convert_arguments,
+    field_definition,
+    gather_with_cancel,
+    get_object_definition,
+    graphql_schema,
+    is_iterable,
+    optimized_is_awaitable,
+)
+from execution.dataloader import LOADS_ALONE
+from execution.leaves import EnumNames, _Fallback, _gather, _static
+from execution.rows import Rows
 
 if TYPE_CHECKING:
-    from schema import Schema
+    from execution.schema import FastSchema
 
 # Completes one value of a field: (value, request, the field's resolve info or None, its path) -> result.
 Complete = Callable[[Any, "_Request", GraphQLResolveInfo | None, Path], Any]
@@ -91,9 +104,10 @@ _HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=lambda values: None)
 class Plan:
     """One operation of one document, compiled against one schema."""
 
-    def __init__(self, schema: Schema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+    def __init__(self, schema: FastSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
         self.schema = schema
-        self.gql: GraphQLSchema = schema._schema
+        self.gql: GraphQLSchema = graphql_schema(schema)
+        self.leaves = schema.leaves
         self.operation = operation
         self.mutation = operation.operation == OperationType.MUTATION
         definitions = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
@@ -130,7 +144,7 @@ class Plan:
         field_def = parent.fields.get(field_name)
         if field_def is None:
             raise _Unsupported  # introspection fields
-        definition: StrawberryField | None = field_def.extensions.get("strawberry-definition")
+        definition: StrawberryField | None = field_definition(field_def)
         if definition is None:
             raise _Unsupported
         permissions = []
@@ -202,9 +216,9 @@ class Plan:
         named = item_type if nullable_items else item_type.of_type
         if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
             grouped = self._collect(named, details)
-            leaves = leaf_plan(self.gql, named, grouped)
+            leaves = self.leaves.get(named, grouped)
             if leaves is not None:
-                gql, row_plans = self.gql, dict[type, Any]()  # per row shape met here: the plan reading its rows
+                plans, row_plans = self.leaves, dict[type, Any]()  # per row shape met here: the plan reading its rows
 
                 # Rows of plain leaves, the commonest list: one generated function per row, nothing else. A
                 # `Rows` result is read as the database rows it keeps, without making its objects.
@@ -213,7 +227,7 @@ class Plan:
                     if values.__class__ is Rows:
                         shape = values.shape
                         if shape.cls not in row_plans:
-                            row_plans[shape.cls] = leaf_plan(gql, named, grouped, shape)
+                            row_plans[shape.cls] = plans.get(named, grouped, shape)
                         if row_plans[shape.cls] is not None:
                             source, plan = values.rows, row_plans[shape.cls]
                     elif type(values) is not list and not is_iterable(values):
@@ -266,7 +280,7 @@ class Plan:
     def _object(self, kind: GraphQLObjectType, details: Any) -> Complete:
         grouped = self._collect(kind, details)
         is_type_of = kind.is_type_of
-        leaves = leaf_plan(self.gql, kind, grouped)
+        leaves = self.leaves.get(kind, grouped)
         if leaves is not None:
 
             def leaf_object(value: Any, request: _Request, info: Any, path: Path) -> Any:
@@ -303,7 +317,9 @@ class Plan:
         except Uncoerced as exc:
             raise _Bail from exc
         request = _Request(context, root_value, variables)
-        alone = LOADS_ALONE.set(True)  # until `_settle` runs resolvers side by side, no load has a sibling to wait for
+        alone = LOADS_ALONE.set(
+            asyncio.current_task()
+        )  # until `_settle` runs resolvers side by side, no load has a sibling to wait for
         try:
             result = _fields(self.root, root_value, request, None)
             if optimized_is_awaitable(result):
@@ -527,7 +543,7 @@ async def _settle(results: Any, pending: list[Any]) -> Any:
     if len(pending) == 1:
         results[pending[0]] = await results[pending[0]]
         return results
-    together = LOADS_ALONE.set(False)  # their loads wait a turn of the loop for each other's keys
+    together = LOADS_ALONE.set(None)  # their loads wait a turn of the loop for each other's keys
     try:
         values = await gather_with_cancel(*(results[k] for k in pending))
     finally:
@@ -555,7 +571,7 @@ class Replay:
 class Plans:
     """Compiled operations per document, made on first use; None where graphql-core must run the document."""
 
-    def __init__(self, schema: Schema, maxsize: int = 512) -> None:
+    def __init__(self, schema: FastSchema, maxsize: int = 512) -> None:
         self.schema = schema
         self.maxsize = maxsize
         self._plans: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = OrderedDict()
@@ -577,3 +593,6 @@ class Plans:
         if len(self._plans) > self.maxsize:
             self._plans.popitem(last=False)
         return plan
+
+    def __len__(self) -> int:
+        return len(self._plans)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from app.auth.authenticator import Authenticator, header
-from app.auth.principal import SCOPE_KEY
-from app.errors import APIError, error_response
-from app.ratelimit import Decision, RateLimits
+from access.authenticator import Authenticator, header
+from access.errors import APIError, error_response
+from access.principal import SCOPE_KEY
+from access.ratelimit import Decision, RateLimits
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

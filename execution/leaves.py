@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -30,18 +29,20 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
-from graphql.pyutils import gather_with_cancel
-from graphql.type.scalars import serialize_string
 from strawberry.scalars import JSON
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.types.scalar import DEFAULT_SCALAR_REGISTRY
 
-from schema.rows import RowShape
-from schema.scalars import ALWAYS_UTC, UTC_TIME_OPTION, format_time
+from execution.compat import (
+    DEFAULT_SCALAR_REGISTRY,
+    StrawberryGraphQLCoreExecutionContext,
+    field_definition,
+    gather_with_cancel,
+    serialize_string,
+)
+from execution.inline import Inline
+from execution.rows import RowShape
 
 # One object's selected leaves, read and serialized by one generated function: source object -> response dict.
 Plan = Callable[[Any], dict[str, Any]]
-_plans: dict[tuple[int, str, tuple[tuple[str, str], ...]], Plan | None] = {}
 # Serializers that hand a value back unchanged: Strawberry's JSON.
 _IDENTITY_SERIALIZERS = frozenset({DEFAULT_SCALAR_REGISTRY[JSON].serialize})
 
@@ -50,7 +51,76 @@ class _Fallback(Exception):
     pass
 
 
+class LeafPlans:
+    """One schema's generated leaf plans, and the memos of its static operations.
+
+    Both are keyed by what callers send (a selection's aliases and fields, a document), so both are bounded and
+    drop the least recently used entry first."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        inline: Mapping[Callable[[Any], Any], Inline] | None = None,
+        maxsize: int = 1024,
+        operations: int = 512,  # as many as the known documents (256) and the REST documents, with room
+    ) -> None:
+        self.schema = schema
+        self.inline = dict(inline or {})
+        self.maxsize = maxsize
+        self.operations = operations
+        self._plans: OrderedDict[tuple[str, tuple[tuple[str, str], ...], type | None], Plan | None] = OrderedDict()
+        self._shared: OrderedDict[int, _SharedMemo] = OrderedDict()
+
+    def sizes(self) -> dict[str, tuple[int, int]]:
+        """Entries and bound of each cache, by name."""
+        return {"leaf_plans": (len(self._plans), self.maxsize), "operations": (len(self._shared), self.operations)}
+
+    def get(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any, rows: RowShape[Any] | None = None
+    ) -> Plan | None:
+        """The generated plan for this selection on `parent_type` (made once per type and shape), or None when a
+        field needs the general path. With `rows`, the plan reads a row of that shape instead of an object."""
+        shape = []
+        for response_name, details in grouped_field_set.items():
+            node = details[0].node
+            if len(details) > 1 or node.arguments or node.directives:
+                return None
+            shape.append((response_name, node.name.value))
+        key = (parent_type.name, tuple(shape), rows.cls if rows is not None else None)
+        plans = self._plans
+        if key in plans:
+            plans.move_to_end(key)
+            return plans[key]
+        plan = plans[key] = _build_plan(parent_type, shape, rows, self.inline)
+        if len(plans) > self.maxsize:
+            plans.popitem(last=False)
+        return plan
+
+    def shared(self, operation: OperationDefinitionNode, fragments: dict[str, Any]) -> _SharedMemo | None:
+        """The memo of a static operation (no directive and no fragment variable anywhere: what graphql-core
+        collects from it cannot depend on the request), or None."""
+        key = id(operation)
+        memos = self._shared
+        memo = memos.get(key)
+        if memo is not None and memo.operation is operation:  # held, so its id is not reused while it lives
+            memos.move_to_end(key)
+            return memo
+        if not _static(operation.selection_set, fragments, set()):
+            return None
+        memos[key] = memo = _SharedMemo(operation)
+        if len(memos) > self.operations:
+            memos.popitem(last=False)
+        return memo
+
+
+def context_class(leaves: LeafPlans) -> type[FastLeafExecutionContext]:
+    """The execution context graphql-core makes for each request on the schema `leaves` belongs to."""
+    return type("FastLeafExecutionContext", (FastLeafExecutionContext,), {"leaves": leaves})
+
+
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    leaves: LeafPlans  # set by `context_class`
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # graphql-core gives resolvers helpers that are bound methods of the executor, which holds the helpers:
@@ -59,7 +129,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # helpers without the strong reference back let reference counting free a request when it ends.
         self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_weak_track(self))
         self._plan_memo: dict[int, tuple[Any, Plan | None]] = {}
-        self._shared = _shared_memo(self.schema, self.operation, self.fragments)
+        self._shared = self.leaves.shared(self.operation, self.fragments)
         if self._shared is not None:
             # graphql-core memoizes sub-selections per execution; a static document's are the same every time.
             self._relevant_sub_fields = self._shared.subfields
@@ -136,30 +206,16 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         hit = memo.get(id(grouped_field_set))
         if hit is not None and hit[0] is grouped_field_set:
             return hit[1]
-        plan = leaf_plan(self.schema, parent_type, grouped_field_set)
+        plan = self.leaves.get(parent_type, grouped_field_set)
         memo[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
 
 
-def leaf_plan(
-    schema: GraphQLSchema, parent_type: GraphQLObjectType, grouped_field_set: Any, rows: RowShape[Any] | None = None
-) -> Plan | None:
-    """The generated plan for this selection on `parent_type` (made once per schema, type and shape), or None
-    when a field needs the general path. With `rows`, the plan reads a row of that shape instead of an object."""
-    shape = []
-    for response_name, details in grouped_field_set.items():
-        node = details[0].node
-        if len(details) > 1 or node.arguments or node.directives:
-            return None
-        shape.append((response_name, node.name.value))
-    key = (id(schema), parent_type.name, tuple(shape), rows.cls if rows is not None else None)
-    if key not in _plans:
-        _plans[key] = _build_plan(parent_type, shape, rows)
-    return _plans[key]
-
-
 def _build_plan(
-    parent_type: GraphQLObjectType, shape: list[tuple[str, str]], rows: RowShape[Any] | None = None
+    parent_type: GraphQLObjectType,
+    shape: list[tuple[str, str]],
+    rows: RowShape[Any] | None,
+    inline: Mapping[Callable[[Any], Any], Inline],
 ) -> Plan | None:
     """The function for this selection, or None when a field needs the general path.
 
@@ -175,7 +231,7 @@ def _build_plan(
         field = parent_type.fields.get(field_name)
         if field is None or field.args:
             return None
-        definition = field.extensions.get("strawberry-definition")
+        definition = field_definition(field)
         if definition is None or definition.base_resolver is not None or definition.extensions:
             return None
         if definition.permission_classes or not definition.python_name.isidentifier():
@@ -194,7 +250,7 @@ def _build_plan(
             f"        if v is None:\n"
             f"            {on_null}\n"
             f"        else:\n"
-            f"{_serialize_code(i, named, namespace)}"
+            f"{_serialize_code(i, named, namespace, inline)}"
         )
         entries.append(f"{response_name!r}: r{i}")
     body = "".join(reads) or "        pass\n"
@@ -217,33 +273,10 @@ class _SharedMemo:
     """What executing one static operation collects, kept across requests: the root's fields, the sub-selections
     graphql-core collects from them, and the leaf plans chosen for those."""
 
-    schema: GraphQLSchema  # both held, so their ids (the key) cannot be reused while the memo lives
-    operation: OperationDefinitionNode
+    operation: OperationDefinitionNode  # held, so its id (the key) cannot be reused while the memo lives
     root: Any = None
     subfields: dict[Any, Any] = field(default_factory=dict)
     plans: dict[int, tuple[Any, Plan | None]] = field(default_factory=dict)
-
-
-_shared: OrderedDict[tuple[int, int], _SharedMemo] = OrderedDict()
-SHARED_OPERATIONS = 512  # as many as the known documents (256) and the REST documents, with room
-
-
-def _shared_memo(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any]
-) -> _SharedMemo | None:
-    """The memo of a static operation (no directive and no fragment variable anywhere: what graphql-core collects
-    from it cannot depend on the request) on this schema, or None."""
-    key = (id(schema), id(operation))
-    memo = _shared.get(key)
-    if memo is not None and memo.operation is operation and memo.schema is schema:
-        _shared.move_to_end(key)
-        return memo
-    if not _static(operation.selection_set, fragments, set()):
-        return None
-    _shared[key] = memo = _SharedMemo(schema, operation)
-    if len(_shared) > SHARED_OPERATIONS:
-        _shared.popitem(last=False)
-    return memo
 
 
 def _static(selection_set: SelectionSetNode, fragments: dict[str, Any], seen: set[str]) -> bool:
@@ -287,7 +320,12 @@ def _read_code(i: int, attribute: str, rows: RowShape[Any] | None, namespace: di
     return f"source[{key!r}]"
 
 
-def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespace: dict[str, Any]) -> str:
+def _serialize_code(
+    i: int,
+    named: GraphQLScalarType | GraphQLEnumType,
+    namespace: dict[str, Any],
+    inline: Mapping[Callable[[Any], Any], Inline],
+) -> str:
     """Generated code setting `r{i}` to the serialized `v` (not None). The commonest serializers are written out
     (a call each cost as much as the rest of a row); any other is called, and a None from it fails the plan."""
     serialize = named.serialize
@@ -304,9 +342,10 @@ def _serialize_code(i: int, named: GraphQLScalarType | GraphQLEnumType, namespac
     if serialize in _IDENTITY_SERIALIZERS:  # JSON
         return f"            r{i} = v\n"
     check = f"            if r{i} is None:\n                raise Fallback\n"
-    if serialize is format_time:  # DateTime: a time in a zone known to be UTC is written as format_time writes it
-        namespace.update(dumps=orjson.dumps, Z=UTC_TIME_OPTION, utc=ALWAYS_UTC)
-        return f"            r{i} = dumps(v, option=Z)[1:-1].decode() if utc.get(v.tzinfo) else s{i}(v)\n"
+    written = inline.get(serialize)
+    if written is not None and all(namespace.get(name, value) is value for name, value in written.names.items()):
+        namespace.update(written.names)
+        return f"            r{i} = {written.code.format(call=f's{i}')}\n"
     if serialize is serialize_string:  # String: a str is its own serialization
         return f"            r{i} = v if v.__class__ is str else s{i}(v)\n{check}"
     return f"            r{i} = s{i}(v)\n{check}"

@@ -3,7 +3,7 @@
 A type's `RowShape` says once which row key holds each field and which fields are looked up from a stored value
 (a variable's type, stored as text). `shape.build(row)` makes the object. `Rows(shape, rows)` is a sequence of
 such objects that keeps the rows: graphql-core reads it as objects, built as it reads them, while a compiled plan
-reads the rows themselves with a leaf plan generated for the shape (`schema.execution.leaf_plan`). A learner's
+reads the rows themselves with a leaf plan generated for the shape (`execution.leaves.leaf_plan`). A learner's
 values and a page of values are the hot paths' commonest results, and an object per row, made only to be read
 back and dropped, was about a tenth of such a request's Python work under load.
 """

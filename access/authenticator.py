@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from app.auth import keys
-from app.auth.principal import ApiKeyPrincipal, Principal, UserPrincipal
-from app.auth.tokens import InvalidToken, TokenVerifier, looks_like_jwt
-from app.errors import APIError
+from access import keys
+from access.errors import APIError
+from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
+from access.tokens import InvalidToken, TokenVerifier, looks_like_jwt
 from db.engine import Database
 from db.queries import api_keys, organizations
 from db.types import utcnow

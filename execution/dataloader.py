@@ -7,12 +7,14 @@ key's future. Per request (each request makes its own loaders, and most load one
 with less machinery: the first caller of a batch yields once, so that sibling resolvers started in the same turn
 add their keys, and then runs the batch in its own task while the others wait on their futures.
 
-That turn of the loop is skipped where nothing could add a key meanwhile: while `LOADS_ALONE` is set. A compiled
-operation sets it for as long as no two of its resolvers run at once (`schema.compiled`); one that does run
-several at once clears it for them. A resolver that wants several keys of one loader asks with `load_many`, which
-queues them all before the batch runs, whether or not the turn is taken. Alone, a single load needs no future
-either: nothing else can wait for its key meanwhile, so it runs its one-key batch itself and keeps the outcome as
-a `_Settled` for later loads (on Python 3.11, each future's loop lookup is a system call).
+That turn of the loop is skipped where nothing could add a key meanwhile: while `LOADS_ALONE` names the running
+task. A compiled operation sets it for as long as no two of its resolvers run at once (`execution.plans`); one
+that does run several at once clears it for them. Tasks a resolver starts itself (`asyncio.gather`,
+`create_task`) inherit the variable but are other tasks, so their loads take the turn and batch together. A
+resolver that wants several keys of one loader asks with `load_many`, which queues them all before the batch
+runs, whether or not the turn is taken. Alone, a single load needs no future either: nothing else can wait for
+its key meanwhile, so it runs its one-key batch itself and keeps the outcome as a `_Settled` for later loads
+(on Python 3.11, each future's loop lookup is a system call).
 """
 
 from __future__ import annotations
@@ -20,13 +22,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# Set while no other resolver of the request can run beside the current one (see the module docstring).
-LOADS_ALONE: ContextVar[bool] = ContextVar("coursepipeline_loads_alone", default=False)
+# The task in which no other resolver of the request can run beside the current one (see the module docstring).
+LOADS_ALONE: ContextVar[asyncio.Task[Any] | None] = ContextVar("coursepipeline_loads_alone", default=None)
+
+
+def alone() -> bool:
+    """Whether nothing can add a key to a batch meanwhile: the running task is the one `LOADS_ALONE` names."""
+    task = LOADS_ALONE.get()
+    return task is not None and task is asyncio.current_task()
 
 
 class _Settled(Generic[V]):
@@ -58,7 +66,7 @@ class DataLoader(Generic[K, V]):
         known = self._results.get(key)
         if known is not None and not known.cancelled():
             return await known
-        if self._queue is None and LOADS_ALONE.get():
+        if self._queue is None and alone():
             # Inline rather than a method of its own: a coroutine fewer on every lone load, the commonest.
             try:
                 values = await self.batch([key])
@@ -96,8 +104,8 @@ class DataLoader(Generic[K, V]):
         return await asyncio.gather(*futures)
 
     def _dispatch(self, queue: list[tuple[K, asyncio.Future[V]]]) -> Awaitable[None]:
-        """Runs a batch of `queue`: at once while `LOADS_ALONE`, otherwise after one turn of the loop."""
-        return self._run(queue) if LOADS_ALONE.get() else self._run_after_a_turn(queue)
+        """Runs a batch of `queue`: at once when alone, otherwise after one turn of the loop."""
+        return self._run(queue) if alone() else self._run_after_a_turn(queue)
 
     async def _run_after_a_turn(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
         self._queue = queue

@@ -1,1 +1,0 @@
-"""Who is calling: API keys, user tokens, and the principal the middleware passes down through the scope."""
