@@ -28,12 +28,14 @@ from starlette.routing import Route
 from access.principal import SCOPE_KEY
 from app.services import Services
 from db.queries import learners, values
+from execution.compat import graphql_schema
 from execution.leaves import Plan, _build_plan
 from rest import params as p
 from rest.documents import DOCUMENTS
 from rest.executor import compiled
 from rest.handlers import learner_variables_page
-from schema.context import Context, build_context
+from schema.context import Context
+from schema.scalars import inline_serializers
 from schema.types import LEARNER_VARIABLE_ROWS, Learner
 
 VARIANTS = ("resolvers", "loaders", "direct")
@@ -50,9 +52,9 @@ def path(variant: str, learner_id: str) -> str:
 
 
 def routes(services: Services) -> list[Route]:
-    gql = services.schema._schema
+    gql = graphql_schema(services.schema)
     assert "recorded_at: recordedAt" in DOCUMENTS["LearnerVariables"]  # the shape above is that document's
-    plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE, LEARNER_VARIABLE_ROWS)
+    plan = _build_plan(gql.type_map["LearnerVariable"], ROW_SHAPE, LEARNER_VARIABLE_ROWS, inline_serializers())
     assert plan is not None
     fetches: dict[str, Fetch] = {"resolvers": _resolvers(services), "loaders": _loaders, "direct": _direct}
     return [Route(path(variant, "{learner_id}"), _endpoint(services, fetches[variant], plan)) for variant in VARIANTS]
@@ -64,7 +66,7 @@ def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request
         learner_id = uuid.UUID(p.path_id(request, "learner_id"))  # as the GraphQL layer's UUID scalar parses it
         assert p.query_id(request, "course_id") is None
         page = p.page(request)
-        context = build_context(request.scope[SCOPE_KEY], services)
+        context = services.graphql.context(request.scope[SCOPE_KEY])
         async with services.db.request():
             rows = await fetch(services, context, learner_id)
         data = {"result": None if rows is None else {"variables": [plan(row) for row in rows]}}
@@ -75,7 +77,7 @@ def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request
 
 def _resolvers(services: Services) -> Fetch:
     """Looks up the document's nodes and the two fields once, as graphql-core's executor would per document."""
-    gql = services.schema._schema
+    gql = graphql_schema(services.schema)
     operation = compiled(services.schema)["LearnerVariables"].definitions[0]
     learner_node = operation.selection_set.selections[0]  # type: ignore[attr-defined]
     variables_node = learner_node.selection_set.selections[0]

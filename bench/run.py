@@ -356,11 +356,10 @@ def nested_statement_count(database_url: str, data: Dataset) -> int:
     from access.principal import ApiKeyPrincipal
     from app.services import Services
     from app.settings import Settings
-    from schema.context import build_context
 
     async def run() -> int:
         services = Services.build(Settings(database_url=database_url, supabase_jwt_secret="x" * 40))
-        context = build_context(ApiKeyPrincipal(uuid.uuid4(), data.org_id), services)
+        context = services.graphql.context(ApiKeyPrincipal(uuid.uuid4(), data.org_id))
         with services.db.recording() as statements:
             result = await services.schema.execute(NESTED_QUERY, context_value=context)
         assert not result.errors, result.errors

@@ -350,6 +350,12 @@ class LoadingQuery:
     async def owner(self, info: Info, id: int) -> Owner:
         return Owner(id=await info.context["owners"].load(id))
 
+    @strawberry.field
+    async def owners(self, info: Info, ids: list[int]) -> list[Owner]:
+        """Loads started side by side by the resolver itself, not by the executor."""
+        found = await asyncio.gather(*(info.context["owners"].load(i) for i in ids))
+        return [Owner(id=i) for i in found]
+
 
 LOADING = FastSchema(query=LoadingQuery)
 
@@ -372,7 +378,7 @@ async def _loading(text: str, compiled: bool) -> tuple[list[str], dict[str, Any]
         assert LOADING.plans.get(document, None) is not None
         result = await LOADING.run_document(document, {}, context)
     else:
-        result = await graphql.execute(LOADING._schema, document, context_value=context)  # type: ignore[misc]
+        result = await graphql.execute(graphql_schema(LOADING), document, context_value=context)  # type: ignore[misc]
     assert not result.errors, result.errors
     return events, result.data  # type: ignore[return-value]
 
@@ -390,3 +396,10 @@ async def test_a_plan_running_resolvers_side_by_side_still_batches_their_loads()
     compiled, data = await _loading("{ a: owner(id: 1) { pet } b: owner(id: 2) { pet } }", compiled=True)
     assert data == {"a": {"pet": 10}, "b": {"pet": 20}}
     assert [e for e in compiled if e != "turn"] == ["owners[1, 2]", "pets[1, 2]"]
+
+
+async def test_loads_a_resolver_gathers_itself_are_one_batch_in_a_plan_and_in_graphql_core():
+    for compiled in (True, False):
+        events, data = await _loading("{ owners(ids: [3, 1, 2]) { id } }", compiled=compiled)
+        assert data == {"owners": [{"id": 3}, {"id": 1}, {"id": 2}]}
+        assert [e for e in events if e != "turn"] == ["owners[3, 1, 2]"]

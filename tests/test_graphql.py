@@ -308,8 +308,9 @@ async def test_malformed_graphql_requests_get_the_error_body(client, tenant, bod
 
 
 @pytest.mark.skipif(not _database_url().startswith("postgresql"), reason="the driver pool exists on PostgreSQL only")
-async def test_hot_reads_share_one_driver_connection_per_request(client, tenant: Tenant, gql: GQL, services):
+async def test_hot_reads_share_one_driver_connection_per_request(fast_client, tenant: Tenant, fast_services):
     """A learner's variables: learner, then current values, on one pooled psycopg connection, none via SQLAlchemy."""
+    client, gql, services = fast_client, GQL(fast_client, tenant.key_headers), fast_services
     learner = await f.learner(gql)
     course = await f.course(gql, "Lean")
     var = await f.variable(gql, course["id"], "NUMBER", "score")

@@ -43,7 +43,8 @@ async def test_reads_whose_cost_follows_their_parameters_get_a_plan_of_their_own
 
 
 @pytest.mark.skipif(not IS_POSTGRES, reason="the driver pool exists on PostgreSQL only")
-async def test_reads_started_together_in_a_request_share_its_one_connection(services: Services):
+async def test_reads_started_together_in_a_request_share_its_one_connection(fast_services: Services):
+    services = fast_services  # the driver path is the engine's
     """Three loaders asking at once: one takes the connection from the pool, the others wait for it, not for three;
     the request gives it back when it ends."""
     db = services.db
@@ -64,7 +65,8 @@ async def test_reads_started_together_in_a_request_share_its_one_connection(serv
     assert pool.get_stats()["pool_available"] >= available  # given back
 
 
-async def test_a_runner_transaction_commits_together_or_not_at_all(services: Services, tenant: Tenant, gql: GQL):
+async def test_a_runner_transaction_commits_together_or_not_at_all(fast_services: Services, tenant: Tenant, gql: GQL):
+    services = fast_services  # the driver path is the engine's
     """What `runner(transaction=True)` runs is kept only if its block ends well, and its connection goes back."""
     course = await f.course(gql)
     variable = uuid.UUID((await f.variable(gql, course["id"], "NUMBER"))["id"])
