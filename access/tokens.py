@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import jwt
+from jwt.types import Options
 
 log = logging.getLogger("coursepipeline.auth")
 
@@ -109,7 +110,7 @@ class TokenVerifier:
             algorithms = self.jwks_algorithms
         else:
             raise InvalidToken("token algorithm not accepted")
-        options = {"require": ["exp", "sub", "aud"] + (["iss"] if self.issuer else [])}
+        options: Options = {"require": ["exp", "sub", "aud"] + (["iss"] if self.issuer else [])}
         try:
             claims = jwt.decode(
                 token, key, algorithms=algorithms, audience=AUDIENCE, issuer=self.issuer, options=options, leeway=5

@@ -33,7 +33,7 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def _with_db(settings: Settings, work):
     from db.engine import Database
 
     db = Database.from_url(settings.database_url)
@@ -48,7 +48,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     settings = _settings()
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         async with db.write() as conn:
             if await demo_exists(conn) and not args.force:
                 print("the database already holds data; demo not loaded (use --force to add it anyway)")
@@ -68,7 +68,7 @@ def cmd_token(args: argparse.Namespace) -> None:
     print(mint_local_token(embedded_jwt_secret(settings), args.email, hours=args.hours))
 
 
-async def _create_key(db, org_id: uuid.UUID, name: str, created_by: str | None, expires_at=None):  # type: ignore[no-untyped-def]
+async def _create_key(db, org_id: uuid.UUID, name: str, created_by: str | None, expires_at=None):
     from access import keys
     from db.queries import api_keys
 
@@ -88,7 +88,7 @@ def cmd_login_link(args: argparse.Namespace) -> None:
     if settings.supabase_url:
         sys.exit("sign-in goes through Supabase here (SUPABASE_URL is set); login links are for embedded mode")
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         return await create_link(db, args.email, args.base_url)
 
     print(asyncio.run(_with_db(settings, work)))
@@ -102,7 +102,7 @@ def cmd_create_org(args: argparse.Namespace) -> None:
     settings = _settings()
     owner_id = args.owner_id or local_user_id(args.owner_email)
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         async with db.write() as conn:
             org = await create_organization(conn, args.name, owner_user_id=owner_id, owner_email=args.owner_email)
         secret = await _create_key(db, org["id"], args.key_name, f"cli:{owner_id}")
@@ -127,7 +127,7 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
     settings = _settings()
     upgrade(settings.database_url)
 
-    async def work(db):  # type: ignore[no-untyped-def]
+    async def work(db):
         async with db.write() as conn:
             if not await demo_exists(conn):
                 await load_demo(conn)
@@ -193,11 +193,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     install_redaction()  # again, now that uvicorn has configured its own handlers
     original_startup = server.startup
 
-    async def startup(sockets=None):  # type: ignore[no-untyped-def]
+    async def startup(sockets=None):
         await original_startup(sockets)
         install_redaction()
 
-    server.startup = startup  # type: ignore[method-assign]
+    server.startup = startup  # type: ignore[method-assign]  # uvicorn has no after-startup hook: redaction must follow its handlers
     server.run()
 
 

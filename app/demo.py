@@ -122,7 +122,7 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     await conn.execute(insert(courses), course_rows)
     await conn.execute(insert(runs), run_rows)
 
-    learner_rows = []
+    learner_rows: list[dict[str, Any]] = []
     for n in range(learners_count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email = f"{first}.{last}.{n}@example.edu".lower().replace(" ", "")

@@ -60,20 +60,20 @@ class GraphQLView(GraphQL[Context, None]):
         if not isinstance(data.get("extensions"), dict | None):
             return None
         context = self.graphql.context(request.scope[SCOPE_KEY])
-        result = await self.graphql.schema.run_known(query, variables, context, None, name)  # type: ignore[attr-defined]
+        result = await self.graphql.schema.run_known(query, variables, context, None, name)  # type: ignore[attr-defined]  # a FastSchema whenever `graphql.fast`
         if result is None:
             return None
         return Response(self.encode_json(process_result(result)), media_type="application/json")
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]  # Strawberry declares its own request type
         return self.graphql.context(request.scope[SCOPE_KEY])
 
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson's decode error is a json.JSONDecodeError, which Strawberry answers with a 400.
         return orjson.loads(data)
 
-    def encode_json(self, data: Any) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

@@ -38,8 +38,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return error_response(404, f"No such endpoint: {request.method} {request.url.path}.")
     if exc.status_code == 405:
-        return error_response(405, f"{request.method} is not allowed on {request.url.path}.", headers=exc.headers)
-    return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+        return error_response(
+            405, f"{request.method} is not allowed on {request.url.path}.", headers=dict(exc.headers or {})
+        )
+    return error_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -79,17 +79,18 @@ def _resolvers(services: Services) -> Fetch:
     """Looks up the document's nodes and the two fields once, as graphql-core's executor would per document."""
     gql = graphql_schema(services.schema)
     operation = compiled(services.schema)["LearnerVariables"].definitions[0]
-    learner_node = operation.selection_set.selections[0]  # type: ignore[attr-defined]
+    learner_node = operation.selection_set.selections[0]  # type: ignore[attr-defined]  # the document's first selection is a field
     variables_node = learner_node.selection_set.selections[0]
     learner_type = gql.type_map["Learner"]
-    root_field, nested_field = gql.query_type.fields["learner"], learner_type.fields["variables"]  # type: ignore[union-attr]
-    resolve_learner: Resolve = root_field.resolve  # type: ignore[assignment]
-    resolve_variables: Resolve = nested_field.resolve  # type: ignore[assignment]
+    root_field, nested_field = gql.query_type.fields["learner"], learner_type.fields["variables"]
+    resolve_learner: Resolve = root_field.resolve
+    resolve_variables: Resolve = nested_field.resolve
 
     async def fetch(services: Services, context: Context, learner_id: uuid.UUID) -> list[Any] | None:
         def info(name: str, node: Any, field: Any, parent: Any, at: Path) -> GraphQLResolveInfo:
-            return GraphQLResolveInfo(name, [node], field.type, parent, at, gql, {}, None, operation,  # type: ignore[arg-type]
-                                      {"id": learner_id, "courseId": None}, context, None, None, None)  # fmt: skip
+            # A stand-in for graphql-core's own: the two resolvers read only the context and the arguments.
+            return GraphQLResolveInfo(name, [node], field.type, parent, at, gql, {}, None, operation,  # type: ignore[arg-type]  # a stand-in: the resolvers read only the context and arguments
+                                      {"id": learner_id, "courseId": None}, context, None, None, None)  # type: ignore[arg-type]  # fmt: skip
 
         at = Path(None, "result", "Query")
         learner = await resolve_learner(None, info("learner", learner_node, root_field, gql.query_type, at),

@@ -140,7 +140,7 @@ def reuse(dsn: str) -> Dataset | None:
             (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
         )
         variables = [r[0] for r in conn.execute("SELECT id FROM variables WHERE org_id = %s ORDER BY name", (org_id,))]
-        big = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'var_0'", (org_id,)).fetchone()[0]  # type: ignore[index]
+        big = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'var_0'", (org_id,)).fetchone()[0]  # type: ignore[index]  # the variable exists: the data set was just made
         learners = [
             r[0]
             for r in conn.execute(

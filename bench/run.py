@@ -340,7 +340,7 @@ def _captured_aggregate_sql(database_url: str, data: Dataset) -> list[tuple[str,
     async def run() -> None:
         db = Database.from_url(database_url)
 
-        def grab(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        def grab(conn, cursor, statement, parameters, context, executemany):
             captured.append((statement, parameters))
 
         event.listen(db.read_engine.sync_engine, "before_cursor_execute", grab)

@@ -263,8 +263,9 @@ class CurrentValue(SQLModel, table=True):
 
 
 # Lists are paged in creation order within an organization.
-Index("ix_learners_org_created", Learner.__table__.c.org_id, Learner.__table__.c.created_at)
-Index("ix_courses_org_created", Course.__table__.c.org_id, Course.__table__.c.created_at)
+_learners, _courses = Learner.__table__, Course.__table__  # type: ignore[attr-defined]  # SQLModel sets it per table class
+Index("ix_learners_org_created", _learners.c.org_id, _learners.c.created_at)
+Index("ix_courses_org_created", _courses.c.org_id, _courses.c.created_at)
 
 
 class LoginLink(SQLModel, table=True):

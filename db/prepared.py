@@ -51,7 +51,7 @@ class Prepared:
         """`params` as SQLAlchemy binds them: an INSERT's columns under their `new_` names (see `ROW_PREFIX`)."""
         renamed = self._renamed.get(dialect.name)
         if renamed is None:
-            binds = self.statement(dialect.name).compile(dialect=dialect).binds  # type: ignore[attr-defined]
+            binds = self.statement(dialect.name).compile(dialect=dialect).binds  # type: ignore[attr-defined]  # an Executable compiles to a SQLCompiler, which has them
             renamed = {name.removeprefix(ROW_PREFIX): name for name in binds if name.startswith(ROW_PREFIX)}
             self._renamed[dialect.name] = renamed
         return {renamed.get(key, key): value for key, value in params.items()} if renamed else params

@@ -61,7 +61,7 @@ def variable_coercer(schema: GraphQLSchema, operation: OperationDefinitionNode) 
         if isinstance(signature, GraphQLError):
             return None
         non_null = isinstance(signature.type, GraphQLNonNull)
-        named = signature.type.of_type if non_null else signature.type
+        named: Any = signature.type.of_type if isinstance(signature.type, GraphQLNonNull) else signature.type
         leaf = named.coerce_input_value if isinstance(named, GraphQLScalarType | GraphQLEnumType) else None
         entries.append((signature.name, signature, non_null, node.default_value is not None, leaf))
 
@@ -119,7 +119,7 @@ def argument_reader(field_def: GraphQLField, node: FieldNode) -> ArgumentReader:
         if value_node is None or isinstance(value_node, VariableNode):
             plain.append(_member(name, argument, value_node))
             continue
-        kind = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
+        kind: Any = argument.type.of_type if isinstance(argument.type, GraphQLNonNull) else argument.type
         fields = _literal_fields(kind, value_node)
         if fields is None:
             return generic
@@ -165,7 +165,7 @@ def _literal_fields(kind: Any, node: Any) -> list[_Member] | None:
     """The fields of an input-object literal whose values are all variables; None for any other literal."""
     if not isinstance(kind, GraphQLInputObjectType) or kind.is_one_of or not isinstance(node, ObjectValueNode):
         return None
-    given = {field.name.value: field.value for field in node.fields}
+    given: dict[str, Any] = {field.name.value: field.value for field in node.fields}  # all variables, checked below
     if any(name not in kind.fields or not isinstance(value, VariableNode) for name, value in given.items()):
         return None
     return [_member(name, field, given.get(name)) for name, field in kind.fields.items()]

@@ -12,9 +12,9 @@ Raising a range means running the whole suite with the engine on (`make test`) o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeGuard
 
 log = logging.getLogger("coursepipeline.execution")
 
@@ -38,7 +38,7 @@ try:
     from graphql.pyutils import Path, Undefined, gather_with_cancel, is_iterable
     from graphql.type.scalars import serialize_string
     from graphql.utilities.coerce_input_value import coerce_default_value, coerce_input_value
-    from strawberry.execution.is_awaitable import optimized_is_awaitable
+    from strawberry.execution.is_awaitable import optimized_is_awaitable as _is_awaitable
     from strawberry.permission import PermissionExtension
     from strawberry.relay.types import GlobalID
     from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, StrawberryGraphQLCoreExecutionContext
@@ -49,6 +49,8 @@ try:
     from strawberry.types.fields.resolver import StrawberryResolver
     from strawberry.types.unset import UNSET
 
+    # The same check, typed as graphql-core asks for it (Strawberry annotates a plain bool).
+    optimized_is_awaitable: Callable[[Any], TypeGuard[Awaitable[Any]]] = _is_awaitable  # type: ignore[assignment]  # the same check, annotated as a bool by Strawberry
     IMPORT_ERROR: ImportError | None = None
 except ImportError as exc:  # a release that moved one: `supported()` reports it and the engine stays off
     IMPORT_ERROR = exc
@@ -102,7 +104,7 @@ def field_definition(field: Any) -> Any:
 
 def bind_processors(compiled: Any) -> Mapping[str, Callable[[Any], Any]]:
     """SQLAlchemy's bind conversions of a compiled statement, by parameter name (a private attribute)."""
-    return compiled._bind_processors  # type: ignore[no-any-return]
+    return compiled._bind_processors
 
 
 def _release(version: str) -> tuple[int, ...]:

@@ -52,7 +52,7 @@ class _Settled(Generic[V]):
     def __await__(self) -> Generator[None, None, V]:
         if self.error is not None:
             raise self.error
-        return self.value  # type: ignore[return-value]
+        return self.value  # type: ignore[return-value]  # set whenever `error` is not
         yield  # a generator, so that `await` accepts it; never reached
 
 

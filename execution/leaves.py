@@ -135,7 +135,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._relevant_sub_fields = self._shared.subfields
             self._plan_memo = self._shared.plans
 
-    def execute_collected_root_fields(  # type: ignore[override]
+    def execute_collected_root_fields(
         self,
         root_type: GraphQLObjectType,
         root_value: Any,
@@ -154,7 +154,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             root_type, root_value, grouped_field_set, serially, new_defer_usages
         )
 
-    def complete_iterable_value(  # type: ignore[override]
+    def complete_iterable_value(
         self,
         item_type: Any,
         field_details_list: Any,
@@ -184,7 +184,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
 
-    def execute_fields(  # type: ignore[override]
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
         source_value: Any,

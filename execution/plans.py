@@ -332,7 +332,7 @@ class Plan:
 class MutationRan(Exception):
     """A mutation's resolver ran (returned or raised) but the plan could not complete its result."""
 
-    def __init__(self, outcomes: dict[str, tuple[bool, Any]]) -> None:
+    def __init__(self, outcomes: dict[str | int, tuple[bool, Any]]) -> None:
         super().__init__()
         self.outcomes = outcomes
 
@@ -426,7 +426,7 @@ def _direct_call(definition: StrawberryField) -> Callable[..., Any] | None:
         or not callable(resolver.wrapped_func)
     ):
         return None
-    return resolver.wrapped_func  # type: ignore[no-any-return]
+    return resolver.wrapped_func
 
 
 def _argument_converters(definition: Any, field_def: GraphQLField, config: Any) -> list[_Argument] | None:
@@ -449,10 +449,10 @@ def _converters(members: list[tuple[str, str, Any]], graphql_members: Any, confi
     for name, python_name, kind in members:
         graphql_member = graphql_members.get(name)
         if graphql_member is None:
-            return _UNSUPPORTED  # type: ignore[no-any-return]
+            return _UNSUPPORTED
         found = _converter(kind, graphql_member.type, config)
         if found is _UNSUPPORTED:
-            return _UNSUPPORTED  # type: ignore[no-any-return]
+            return _UNSUPPORTED  # type: ignore[return-value]  # the sentinel stands for "unsupported" in either type
         converters.append((name, python_name, found))
     return converters
 
@@ -488,7 +488,7 @@ def _input_builder(cls: Any, graphql_type: GraphQLInputObjectType, config: Any) 
     ]
     fields = _converters(members, graphql_type.fields, config)
     if fields is _UNSUPPORTED:
-        return _UNSUPPORTED
+        return _UNSUPPORTED  # type: ignore[return-value]  # the sentinel stands for "unsupported" in either type
 
     def build(value: Any) -> Any:
         kwargs = dict(defaults)
@@ -556,7 +556,7 @@ async def _settle(results: Any, pending: list[Any]) -> Any:
 class Replay:
     """graphql-core middleware answering a mutation's root fields with what their resolvers already did."""
 
-    def __init__(self, outcomes: dict[str, tuple[bool, Any]]) -> None:
+    def __init__(self, outcomes: dict[str | int, tuple[bool, Any]]) -> None:
         self.outcomes = outcomes
 
     def resolve(self, next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:

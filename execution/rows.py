@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a database row by column name (SQLAlchemy's RowMapping types its keys loosely)
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,7 +38,7 @@ def row_shape(
     if known is not None:
         return known
     renames, lookups = renames or {}, dict(lookups or {})
-    keys = {f.name: renames.get(f.name, f.name) for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    keys = {f.name: renames.get(f.name, f.name) for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]  # a dataclass, which the signature cannot say
     shape = RowShape(cls, keys, lookups, _builder(cls, keys, lookups))
     _shapes[cls] = shape
     return shape
@@ -58,14 +58,14 @@ def _builder(cls: type[T], keys: dict[str, str], lookups: dict[str, Mapping[Any,
         if name in lookups:
             namespace[f"lookup{i}"] = lookups[name]
             reads[name] = f"lookup{i}[{reads[name]}]"
-    plain = not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    plain = not hasattr(cls, "__post_init__") and all(f.init for f in dataclasses.fields(cls))  # type: ignore[arg-type]  # a dataclass, which the signature cannot say
     if plain and not hasattr(cls, "__slots__"):
         fields = ", ".join(f"{name!r}: {read}" for name, read in reads.items())
         source = f"def build(row):\n    obj = new(cls)\n    obj.__dict__ = {{{fields}}}\n    return obj\n"
     else:
         source = f"def build(row):\n    return cls({', '.join(f'{name}={read}' for name, read in reads.items())})\n"
     exec(source, namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
+    return namespace["build"]
 
 
 class Rows(Sequence[T]):

@@ -59,7 +59,7 @@ class FastSchema(strawberry.Schema):
             **self.leaves.sizes(),
         }
 
-    async def execute(  # type: ignore[override]
+    async def execute(
         self,
         query: str | None,
         variable_values: dict[str, Any] | None = None,
@@ -83,7 +83,7 @@ class FastSchema(strawberry.Schema):
             allowed_operation_types,
             operation_extensions,
         )
-        if query and accepted(result):  # type: ignore[arg-type]
+        if query and accepted(result):  # type: ignore[arg-type]  # Strawberry's result is graphql-core's in shape
             self.known.add(query)
         elif result.errors:
             _forget_frames(result.errors)
@@ -140,10 +140,10 @@ class FastSchema(strawberry.Schema):
             middleware=middleware,
         )
         if optimized_is_awaitable(result):
-            result = await result  # type: ignore[misc]
-        if result.errors:  # type: ignore[union-attr]
-            self.process_errors(result.errors)  # type: ignore[union-attr]
-        return ExecutionResult(data=result.data, errors=result.errors)  # type: ignore[union-attr]
+            result = await result
+        if result.errors:  # type: ignore[union-attr]  # awaited above when it was awaitable
+            self.process_errors(result.errors)  # type: ignore[union-attr]  # awaited above when it was awaitable
+        return ExecutionResult(data=result.data, errors=result.errors)  # type: ignore[union-attr]  # awaited above when it was awaitable
 
 
 def _forget_frames(errors: list[GraphQLError]) -> None:

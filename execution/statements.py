@@ -21,9 +21,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import JSON, Uuid
 
 from execution.compat import bind_processors
-
-Row = Mapping[str, Any]
-
+from execution.rows import Row
 
 # An INSERT names its parameters `new_<column>` in the SQL, because SQLAlchemy reserves the bare column names for
 # its own VALUES parameters (`db.queries.common.bound_values`). Runners take them by the column's name, so a query
@@ -72,7 +70,7 @@ _PLACEHOLDER = re.compile(r"%%|%\((\w+)\)s")
 
 def compile_statement(statement: Executable, dialect: Dialect) -> Compiled:
     """`statement` compiled for `dialect`, once: the SQL with positional placeholders and how to bind them."""
-    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]  # an Executable compiles to a SQLCompiler
     processors = bind_processors(compiled)
     return Compiled.positional(
         sql=compiled.string,
@@ -123,7 +121,7 @@ class PsycopgRunner:
         compiled = query.compiled(self.dialect)
         for seen in self.record:
             seen.append(compiled.sql)
-        return self.conn.execute(compiled.sql, compiled.bind(params))  # type: ignore[arg-type]
+        return self.conn.execute(compiled.sql, compiled.bind(params))
 
     async def rows(self, query: Statement, **params: Any) -> Sequence[Row]:
         return await (await self._send(query, params)).fetchall()

@@ -25,7 +25,7 @@ class JSONResponse(Response):
 
 
 # GraphQL names a variable's type by its enum member (`NUMBER`); REST by its value (`number`).
-_TYPE_NAMES = {member.name: member.value for member in VariableType}  # type: ignore[attr-defined]
+_TYPE_NAMES = {member.name: member.value for member in VariableType}
 
 
 def _variable(v: dict[str, Any]) -> dict[str, Any]:

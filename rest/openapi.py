@@ -146,8 +146,13 @@ ERROR_TEXT = {
     413: "Request body too large",
     429: "Rate limit exceeded",
 }
-KEY_AUTH = [{"BearerApiKey": []}, {"HeaderApiKey": []}, {"QueryApiKey": []}, {"UserToken": []}]
-USER_AUTH = [{"UserToken": []}]
+KEY_AUTH: list[dict[str, list[str]]] = [
+    {"BearerApiKey": []},
+    {"HeaderApiKey": []},
+    {"QueryApiKey": []},
+    {"UserToken": []},
+]
+USER_AUTH: list[dict[str, list[str]]] = [{"UserToken": []}]
 
 
 def _operation(e: Endpoint) -> dict[str, Any]:

@@ -56,11 +56,11 @@ def build_schema(*, fast: bool) -> strawberry.Schema:
         from execution.schema import FastSchema  # imported only when the installed libraries fit it
 
         class Fast(FastSchema):
-            process_errors = staticmethod(_log_our_faults)  # type: ignore[assignment]
+            process_errors = staticmethod(_log_our_faults)
 
-        return Fast(**options, inline_serializers=inline_serializers())  # type: ignore[arg-type]
+        return Fast(**options, inline_serializers=inline_serializers())
 
     class Plain(strawberry.Schema):
-        process_errors = staticmethod(_log_our_faults)  # type: ignore[assignment]
+        process_errors = staticmethod(_log_our_faults)
 
-    return Plain(**options)  # type: ignore[arg-type]
+    return Plain(**options)  # type: ignore[arg-type]  # the same options Fast takes, typed by Strawberry one by one

@@ -21,7 +21,7 @@ from execution import DataLoader
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
 # The DataLoader class: the engine's, or Strawberry's with the engine off (the same `load`/`load_many`).
-MakeLoader = Callable[[Callable[[Any], Awaitable[Sequence[Any]]]], DataLoader[Any, Any]]
+MakeLoader = Callable[[Callable[[Any], Awaitable[Sequence[Any]]]], Any]
 
 
 def _connection(db: Database, prepared: bool) -> AbstractAsyncContextManager[Any]:

@@ -128,7 +128,7 @@ class EnrollmentInput:
 @strawberry.input
 class VariableInput:
     name: str
-    type: VariableType  # type: ignore[valid-type]
+    type: VariableType
     course_id: uuid.UUID | None = None
     description: str | None = None
     active: bool = True

@@ -28,5 +28,5 @@ class SignedInUser(BasePermission):
         return isinstance(info.context.principal, UserPrincipal)
 
 
-DATA = [InOrganization]
-KEY_ADMIN = [SignedInUser, InOrganization]
+DATA: list[type[BasePermission]] = [InOrganization]
+KEY_ADMIN: list[type[BasePermission]] = [SignedInUser, InOrganization]

@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy.engine import RowMapping
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from db import models
 from db.queries.stats import PERCENTILES, Aggregate, CourseStats, histogram
 from db.types import utcnow
-from execution.rows import Rows, row_shape
+from execution.rows import Row, Rows, row_shape
 from schema.context import Context
 from schema.errors import BadInput
 
@@ -22,17 +21,14 @@ CtxInfo = Info[Context, None]
 T = TypeVar("T")
 MAX_LIMIT = 1000
 
-VariableType = strawberry.enum(
+VariableType = strawberry.enum(  # type: ignore[call-overload]  # the functional Enum API, which mypy cannot follow
     enum.Enum("VariableType", {t.name: t.value for t in models.VariableType}),
     description="What a variable holds; REST shows these in lower case.",
 )
 
 
 # The enum member for each stored type: row shapes look it up, since an Enum call per row costs several times more.
-_VARIABLE_TYPES = {member.value: member for member in VariableType}  # type: ignore[attr-defined]
-
-
-Row = RowMapping | dict[str, Any]
+_VARIABLE_TYPES = {member.value: member for member in VariableType}
 
 
 def from_row(cls: type[T], row: Row, **overrides: Any) -> T:
@@ -81,7 +77,7 @@ class Organization:
     role: str | None = None
 
     @classmethod
-    def from_row(cls, row: RowMapping, role: str | None = None) -> "Organization":
+    def from_row(cls, row: Row, role: str | None = None) -> "Organization":
         return from_row(cls, row, role=role)
 
 
@@ -244,7 +240,7 @@ class Variable:
     course_id: uuid.UUID | None
     name: str
     description: str | None
-    type: VariableType  # type: ignore[valid-type]
+    type: VariableType  # type: ignore[valid-type]  # made by the functional Enum API
     active: bool
     default_value: JSON | None
     created_at: datetime
@@ -298,13 +294,13 @@ class LearnerVariable:
     variable_id: uuid.UUID
     name: str
     course_id: uuid.UUID | None
-    type: VariableType  # type: ignore[valid-type]
+    type: VariableType  # type: ignore[valid-type]  # made by the functional Enum API
     course_run_id: uuid.UUID | None
     value: JSON
     recorded_at: datetime
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> "LearnerVariable":
+    def from_row(cls, row: Row) -> "LearnerVariable":
         return LEARNER_VARIABLE_ROWS.build(row)
 
     @strawberry.field

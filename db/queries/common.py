@@ -76,7 +76,7 @@ def page_of(rows: Sequence[Row], limit: int, offset: int) -> Page:
 
 
 def table(model: type[SQLModel]) -> Table:
-    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]  # SQLModel sets it per table class
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,7 @@ async def update_course(
     return (await conn.execute(stmt)).mappings().first()
 
 
-async def runs_by_course(
-    conn: AsyncConnection, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]
-) -> list[list[RowMapping]]:
+async def runs_by_course(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     stmt = (
         select(runs)
         .where(runs.c.org_id == org_id, one_of(conn, runs.c.course_id, course_ids))

@@ -137,7 +137,7 @@ async def _spread(
     # Integer arithmetic truncates alike on both databases: lo = floor(p * (n - 1) / 100).
     wanted = []
     for p in PERCENTILES:
-        lo = (literal_column(str(p)) * (ranked.c.n - 1)) // 100
+        lo: ColumnElement[Any] = (literal_column(str(p)) * (ranked.c.n - 1)) // 100
         wanted.append(or_(ranked.c.rn == lo, ranked.c.rn == lo + 1))
     rows = await conn.execute(select(ranked.c.vid, ranked.c.rn, ranked.c.x, ranked.c.n).where(or_(*wanted)))
     by_var: dict[uuid.UUID, dict[int, float]] = {}
@@ -149,10 +149,10 @@ async def _spread(
         n = counts[vid]
         for p in PERCENTILES:
             position = p * (n - 1) / 100
-            lo = (p * (n - 1)) // 100
-            low = points[lo]
-            high = points.get(lo + 1, low)
-            result[vid].percentiles[p] = low + (high - low) * (position - lo)
+            index = (p * (n - 1)) // 100
+            low = points[index]
+            high = points.get(index + 1, low)
+            result[vid].percentiles[p] = low + (high - low) * (position - index)
 
 
 async def _distribution(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, VariableValue
@@ -148,7 +147,7 @@ async def list_values(
 
 async def latest_values_by_variable(
     conn: AsyncConnection, org_id: uuid.UUID, variable_ids: Sequence[uuid.UUID], limit: int
-) -> list[list[RowMapping]]:
+) -> list[list[Row]]:
     """The newest `limit` values of each variable, in one statement (a window per variable)."""
     ranked = (
         select(

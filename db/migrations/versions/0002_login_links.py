@@ -8,7 +8,7 @@ Create Date: 2026-11-26 17:57:03.028768
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import db.types
