@@ -71,11 +71,11 @@ from execution.compat import (
     optimized_is_awaitable,
 )
 from execution.dataloader import LOADS_ALONE
-from execution.leaves import EnumNames, _Fallback, _gather, _static
+from execution.leaves import EnumNames, LeafPlans, _Fallback, _gather, _static
 from execution.rows import Rows
 
 if TYPE_CHECKING:
-    from execution.schema import FastSchema
+    import strawberry
 
 # Completes one value of a field: (value, request, the field's resolve info or None, its path) -> result.
 Complete = Callable[[Any, "_Request", GraphQLResolveInfo | None, Path], Any]
@@ -104,10 +104,12 @@ _HELPERS = GraphQLResolveInfoHelpers(gather=_gather, track=lambda values: None)
 class Plan:
     """One operation of one document, compiled against one schema."""
 
-    def __init__(self, schema: FastSchema, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, leaves: LeafPlans, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> None:
         self.schema = schema
         self.gql: GraphQLSchema = graphql_schema(schema)
-        self.leaves = schema.leaves
+        self.leaves = leaves
         self.operation = operation
         self.mutation = operation.operation == OperationType.MUTATION
         definitions = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
@@ -571,7 +573,8 @@ class Replay:
 class Plans:
     """Compiled operations per document, made on first use; None where graphql-core must run the document."""
 
-    def __init__(self, schema: FastSchema, maxsize: int = 512) -> None:
+    def __init__(self, schema: strawberry.Schema, leaves: LeafPlans, maxsize: int = 512) -> None:
+        self.leaves = leaves
         self.schema = schema
         self.maxsize = maxsize
         self._plans: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = OrderedDict()
@@ -586,7 +589,7 @@ class Plans:
         plan = None
         if operation is not None:
             try:
-                plan = Plan(self.schema, document, operation)
+                plan = Plan(self.schema, self.leaves, document, operation)
             except _Unsupported:
                 plan = None
         self._plans[key] = (document, plan)

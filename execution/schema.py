@@ -48,7 +48,7 @@ class FastSchema(strawberry.Schema):
                 raise TypeError(f"{type(made).__name__} may hook execution, which known documents would skip")
         self.known = KnownDocuments()
         self.leaves = LeafPlans(graphql_schema(self), inline_serializers)
-        self.plans = Plans(self)
+        self.plans = Plans(self, self.leaves)
         self.execution_context_class = context_class(self.leaves)
 
     def cache_sizes(self) -> dict[str, tuple[int, int]]:
