@@ -89,7 +89,7 @@ class _LocalBudget:
     """The configured items counted in this process, one entry per caller: for each item, a queue of hit times
     (moving window) or a `[window start, count]` pair (fixed window). `limits`' MemoryStorage keeps the same
     state, but it prepends to a list on every hit and starts an expiry pass in a thread on nearly every hit, which
-    cost a fifth of a request's CPU in the benchmark. A request refused by one window is not counted in the
+    costs more than the rest of the request's limiting. A request refused by one window is not counted in the
     others."""
 
     SWEEP_EVERY = 60.0

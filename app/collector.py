@@ -4,7 +4,7 @@ Reference counting frees a request's objects when it ends (tests check that a re
 so the cyclic collector has little to find. Its default first threshold (700 net allocations) suits scripts: a
 server with dozens of requests in flight ran a young collection every few requests, each one promoted the
 in-flight requests' objects, and those promotions set off full collections that walked the whole heap (schema,
-SQL metadata, modules), about 100 ms each and a fifth of the CPU under the benchmark's load.
+SQL metadata, modules), each one long and together a large share of the CPU under load.
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False, 
 
     `prepare=False` plans every statement for its own parameters. A prepared statement is planned once for any
     parameters after a few runs (PostgreSQL's generic plan), which suits statements whose cost does not depend on
-    them, and not scans whose size does: an aggregate over a variable holding half the table took 250 ms on the
-    generic plan (a bitmap index scan) against 175 ms on its own plan (a parallel sequential scan)."""
+    them, and not scans whose size does: an aggregate over a variable holding half the table is slower on the
+    generic plan (a bitmap index scan) than on its own (a parallel sequential scan)."""
     url = normalize_url(raw_url, asynchronous=True)
     options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": _loads}
     if autocommit:
@@ -144,7 +144,7 @@ class _Lease:
 _lease: ContextVar[_Lease | None] = ContextVar("coursepipeline_read_lease", default=None)
 
 
-# The two context managers every request enters, written as classes: a generator-based one cost a few µs a use.
+# The two context managers every request enters, written as classes: a generator-based one costs more a use.
 class _Leasing:
     """`Database.request()`: a lease for the request's reads, given back when it ends."""
 

@@ -1,8 +1,8 @@
 """The DataLoader behind `schema.loaders`: one batch call for the keys asked for in the same turn of the event loop.
 
 Strawberry's DataLoader schedules each batch as a task of its own, from a callback, with a done-callback on every
-key's future. Per request (each request makes its own loaders, and most load one key at a time) that cost about
-30 µs a load in the benchmark, several times the Python work of the lookup itself. This one keeps the contract
+key's future. Per request (each request makes its own loaders, and most load one key at a time) that costs
+several times the Python work of the lookup itself. This one keeps the contract
 (keys asked for together are batched, a key is loaded once per loader, a failed batch fails each of its keys)
 with less machinery: the first caller of a batch yields once, so that sibling resolvers started in the same turn
 add their keys, and then runs the batch in its own task while the others wait on their futures.

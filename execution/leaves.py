@@ -125,7 +125,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         # graphql-core gives resolvers helpers that are bound methods of the executor, which holds the helpers:
         # a reference cycle. Every request's objects (context, loaders, rows, results) then waited for the cyclic
-        # collector, piled up across full collections, and those cost a fifth of the CPU under load. The same
+        # collector, piled up across full collections, and made those slow and frequent under load. The same
         # helpers without the strong reference back let reference counting free a request when it ends.
         self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather, track=_weak_track(self))
         self._plan_memo: dict[int, tuple[Any, Plan | None]] = {}

@@ -3,9 +3,9 @@
 A type's `RowShape` says once which row key holds each field and which fields are looked up from a stored value
 (a variable's type, stored as text). `shape.build(row)` makes the object. `Rows(shape, rows)` is a sequence of
 such objects that keeps the rows: graphql-core reads it as objects, built as it reads them, while a compiled plan
-reads the rows themselves with a leaf plan generated for the shape (`execution.leaves.leaf_plan`). A learner's
+reads the rows themselves with a leaf plan generated for the shape (`execution.leaves.LeafPlans`). A learner's
 values and a page of values are the hot paths' commonest results, and an object per row, made only to be read
-back and dropped, was about a tenth of such a request's Python work under load.
+back and dropped, was a large share of such a request's Python work.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def _builder(cls: type[T], keys: dict[str, str], lookups: dict[str, Mapping[Any,
     """A function from a row to `cls`, generated as dataclasses generate `__init__`.
 
     The object is made without calling its `__init__` and its fields are set at once: a dict of keyword
-    arguments built per row cost more than the object itself, and even written-out keywords cost half as much
-    again as this (1.8 against 1.3 µs a row). Only a class whose `__init__` does nothing but set its fields (a
+    arguments built per row cost more than the object itself, and even written-out keywords cost more than this.
+    Only a class whose `__init__` does nothing but set its fields (a
     plain dataclass: no `__post_init__`, no field left out of `__init__`) is built this way."""
     namespace: dict[str, Any] = {"cls": cls, "new": object.__new__}
     reads = {}

@@ -47,7 +47,7 @@ class Compiled:
     @classmethod
     def positional(cls, sql: str, defaults: dict[str, Any], processors: dict[str, Callable[[Any], Any]]) -> Compiled:
         """From SQLAlchemy's `%(name)s` text: psycopg binds a tuple for `%s` without matching names to a mapping
-        on every call (about 2 µs a statement in `bench/README.md`'s measurements)."""
+        on every call."""
         order: list[str] = []
 
         def placeholder(match: re.Match[str]) -> str:
@@ -86,7 +86,7 @@ def compile_statement(statement: Executable, dialect: Dialect) -> Compiled:
 def _bind_processor(kind: Any, dialect: Dialect, alchemy: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
     """SQLAlchemy's conversion for the type, except for two that psycopg makes costly. Arrays of ids go as
     PostgreSQL array text (`{id,id}`, which the statement casts to `uuid[]`): psycopg would otherwise inspect every
-    list to choose how to send it, about a tenth of a whole one-row lookup request in the profile. JSON goes as its
+    list to choose how to send it, a large share of a one-row lookup. JSON goes as its
     text, which the server types from the column: SQLAlchemy wraps each value in psycopg's `Jsonb`, and psycopg
     then makes a dumper for it per statement."""
     if isinstance(getattr(kind, "item_type", None), Uuid):

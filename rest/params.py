@@ -24,8 +24,8 @@ def bad(message: str) -> APIError:
 
 
 # The canonical form, which nearly every caller sends, is checked without building the UUID: the GraphQL layer's
-# UUID scalar parses the text anyway, and parsing and re-formatting two ids here cost a set about 2% of its
-# instructions. Other forms go through `uuid.UUID`.
+# UUID scalar parses the text anyway, so parsing and re-formatting it here would be done twice. Other forms go
+# through `uuid.UUID`.
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 

@@ -1,8 +1,8 @@
 """The API's routes, tried by resource instead of one by one.
 
 Starlette tries routes in order, matching each one's pattern against the path. A request for the last endpoint
-of the table (a learner's values, among the busiest) matched 21 patterns before its own: about 1% of that request
-in instructions, and more for every endpoint the table gains. `ResourceRoutes` keeps the table's order but tries
+of the table (a learner's values, among the busiest) matched every pattern before its own, and more with every
+endpoint the table gains. `ResourceRoutes` keeps the table's order but tries
 only the routes of the request's resource (`/api/learners`, `/api/variables`, ...), so overlapping patterns still
 resolve as the table orders them.
 

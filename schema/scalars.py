@@ -13,7 +13,7 @@ ZERO = timedelta(0)
 # Generated leaf code reads it too (`inline_serializers`), to write such a time out without calling `format_time`.
 ALWAYS_UTC: dict[tzinfo | None, bool] = {UTC: True}
 # orjson writes what `isoformat()` writes with "Z" for the zero offset (checked over every kind of value in
-# tests/test_scalars.py), in a third of the time: times are a list of rows' commonest field.
+# tests/test_scalars.py), and faster: times are a list of rows' commonest field.
 UTC_TIME_OPTION = orjson.OPT_UTC_Z
 
 

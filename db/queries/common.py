@@ -47,8 +47,7 @@ class ByKeys:
     `column IN (:keys)` (an array on PostgreSQL) for more.
 
     One key is a request's usual batch (a learner, that learner's values). Matching it against a one-element array
-    cost about 6 µs a statement more, in the driver and the server, than an equality (measured in
-    `bench/README.md`); both texts are fixed, so both are prepared once.
+    costs more, in the driver and the server, than an equality; both texts are fixed, so both are prepared once.
     """
 
     def __init__(self, build: KeyedBuild) -> None:

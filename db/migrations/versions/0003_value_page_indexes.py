@@ -3,8 +3,7 @@
 A page of a variable's values is ordered by (recorded_at, id) and filtered by variable, or by learner and
 variable. The old indexes held (variable_id, recorded_at) and (learner_id, recorded_at): without the id tie-break
 PostgreSQL sorted what it read, and once newer values of other variables piled up it preferred walking the
-organization's time index instead, filtering out hundreds of thousands of rows (117 ms for one page of the
-benchmark's big variable, 0.1 ms with these).
+organization's time index instead, filtering out hundreds of thousands of rows for one page of a big variable.
 
 Revision ID: 0003
 Revises: 0002
