@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.types import NIL_UUID, JSONValue, UTCDateTime, utcnow
@@ -34,6 +34,26 @@ class VariableType(enum.StrEnum):
     NUMBER = "number"
     BOOLEAN = "boolean"
     JSON = "json"
+
+
+class Direction(enum.StrEnum):
+    """Which end of a pipeline connection a variable can be: a component reads its inputs and writes its outputs."""
+
+    INPUT = "input"
+    OUTPUT = "output"
+    STATE = "state"
+
+
+class ChatbotKind(enum.StrEnum):
+    CODE_ASSISTANT = "code_assistant"
+    EDUCATION = "education"
+    GENERAL = "general"
+    SPECIALIZED = "specialized"
+
+
+class ComponentKind(enum.StrEnum):
+    COURSE = "course"
+    CHATBOT = "chatbot"
 
 
 class Role(enum.StrEnum):
@@ -126,6 +146,38 @@ class CourseRun(CourseRunBase, table=True):
     created_at: datetime = _time()
 
 
+# --- chatbots ---
+
+
+class ChatbotBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    kind: ChatbotKind = Field(default=ChatbotKind.GENERAL, sa_type=String(32))
+    active: bool = True
+
+
+class ChatbotCreate(ChatbotBase):
+    pass
+
+
+class ChatbotUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    kind: ChatbotKind | None = None
+    active: bool | None = None
+
+
+class Chatbot(ChatbotBase, table=True):
+    __tablename__ = "chatbots"
+    __table_args__ = (UniqueConstraint("org_id", "external_id", name="uq_chatbots_org_external_id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
 # --- learners ---
 
 
@@ -197,6 +249,8 @@ class VariableBase(SQLModel):
 
 class VariableCreate(VariableBase):
     course_id: uuid.UUID | None = None
+    chatbot_id: uuid.UUID | None = None
+    direction: Direction = Direction.STATE
 
 
 class VariableUpdate(SQLModel):
@@ -211,11 +265,18 @@ class Variable(VariableBase, table=True):
     __table_args__ = (
         UniqueConstraint("org_id", "course_key", "name", name="uq_variables_org_course_name"),
         Index("ix_variables_course", "course_id"),
+        Index("ix_variables_chatbot", "chatbot_id"),
     )
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
     course_id: uuid.UUID | None = Field(default=None, foreign_key="courses.id", ondelete="CASCADE")
+    chatbot_id: uuid.UUID | None = Field(default=None, foreign_key="chatbots.id", ondelete="CASCADE")
+    # The owning component's id (its course's or its chatbot's), or the nil id for an organization-wide
+    # variable: names are unique per component. Named before chatbots existed; kept so stored data stays valid.
     course_key: uuid.UUID = Field(default=NIL_UUID)
+    direction: Direction = Field(
+        default=Direction.STATE, sa_type=String(16), sa_column_kwargs={"server_default": "state"}
+    )
     created_at: datetime = _time()
     updated_at: datetime = _time()
 
@@ -229,6 +290,13 @@ class VariableValue(SQLModel, table=True):
         Index("ix_values_variable_page", "variable_id", "recorded_at", "id"),
         Index("ix_values_learner_page", "learner_id", "variable_id", "recorded_at", "id"),
         Index("ix_values_org_time", "org_id", "recorded_at"),
+        # Only propagated values are in it: a plain set adds no entry.
+        Index(
+            "ix_values_source",
+            "source_value_id",
+            postgresql_where=text("source_value_id IS NOT NULL"),
+            sqlite_where=text("source_value_id IS NOT NULL"),
+        ),
     )
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
@@ -241,6 +309,10 @@ class VariableValue(SQLModel, table=True):
     recorded_at: datetime = _time()
     recorded_by_key_id: uuid.UUID | None = None
     recorded_by_user: str | None = Field(default=None, max_length=200)
+    # A value a pipeline carried here: the value it copies and the connection that carried it. Provenance, not
+    # foreign keys: it outlives a deleted connection, and a set writes no extra index entry for a plain value.
+    source_value_id: uuid.UUID | None = None
+    connection_id: uuid.UUID | None = None
 
 
 class CurrentValue(SQLModel, table=True):
@@ -278,3 +350,54 @@ class LoginLink(SQLModel, table=True):
     created_at: datetime = _time()
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = _opt_time()
+
+
+# --- pipelines ---
+
+
+class Pipeline(SQLModel, table=True):
+    __tablename__ = "pipelines"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_pipelines_org_name"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", index=True)
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool = True
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class PipelineNode(SQLModel, table=True):
+    """A component (course or chatbot) placed in a pipeline, where the editor draws it."""
+
+    __tablename__ = "pipeline_nodes"
+    __table_args__ = (UniqueConstraint("pipeline_id", "component_id", name="uq_pipeline_nodes_component"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    pipeline_id: uuid.UUID = Field(foreign_key="pipelines.id", ondelete="CASCADE")
+    component_kind: ComponentKind = Field(sa_type=String(16))
+    component_id: uuid.UUID  # a course's or a chatbot's id, by `component_kind`
+    x: float = 0.0
+    y: float = 0.0
+    created_at: datetime = _time()
+
+
+class PipelineConnection(SQLModel, table=True):
+    """One output variable carried into one input variable."""
+
+    __tablename__ = "pipeline_connections"
+    __table_args__ = (
+        UniqueConstraint("pipeline_id", "source_variable_id", "target_variable_id", name="uq_pipeline_connections"),
+        # An input takes one connection among the organization's active pipelines: `active_target` is the target's
+        # id while the pipeline is active and null otherwise, and nulls never collide.
+        UniqueConstraint("active_target", name="uq_pipeline_connections_active_target"),
+        Index("ix_pipeline_connections_source", "source_variable_id"),
+        Index("ix_pipeline_connections_target", "target_variable_id"),
+    )
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    pipeline_id: uuid.UUID = Field(foreign_key="pipelines.id", ondelete="CASCADE", index=True)
+    source_variable_id: uuid.UUID = Field(foreign_key="variables.id", ondelete="CASCADE")
+    target_variable_id: uuid.UUID = Field(foreign_key="variables.id", ondelete="CASCADE")
+    active_target: uuid.UUID | None = None
+    created_at: datetime = _time()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from db.engine import Database
@@ -17,6 +18,9 @@ class Context:
     db: Database
     forget_key: Callable[[uuid.UUID], None]  # a revoked key stops working at once, not when its cache entry expires
     make_loader: MakeLoader
+    # Values a set has just carried along its connections, by the source value's id: its answer lists them
+    # without reading them back.
+    carried: dict[uuid.UUID, list[Any]] = field(default_factory=dict, init=False, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.prepared import Row
-from db.queries import courses, learners, stats, values, variables
+from db.queries import chatbots, courses, learners, pipelines, stats, values, variables
 from execution import DataLoader
 
 Batch = Callable[[AsyncConnection, uuid.UUID, Sequence[Any]], Awaitable[Sequence[Any]]]
@@ -91,6 +91,40 @@ class Loaders:
     @cached_property
     def variable(self) -> DataLoader[uuid.UUID, Row | None]:
         return _loader(self.make, self.db, self.org, variables.get_variables, prepared=True)
+
+    @cached_property
+    def chatbot(self) -> DataLoader[uuid.UUID, Row | None]:
+        return _loader(self.make, self.db, self.org, chatbots.get_chatbots, prepared=True)
+
+    @cached_property
+    def value(self) -> DataLoader[uuid.UUID, Row | None]:
+        """A recorded value by id, with where it came from (`source_value_id`, `connection_id`)."""
+        return _loader(self.make, self.db, self.org, values.get_values, prepared=True)
+
+    @cached_property
+    def carried_from(self) -> DataLoader[uuid.UUID, list[Row]]:
+        """The values connections recorded from a value, by the source value's id."""
+        return _loader(self.make, self.db, self.org, values.carried_from, prepared=True)
+
+    @cached_property
+    def variables_by_chatbot(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.make, self.db, self.org, variables.variables_by_chatbot, prepared=True)
+
+    @cached_property
+    def nodes_by_pipeline(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.make, self.db, self.org, pipelines.nodes_by_pipeline, prepared=True)
+
+    @cached_property
+    def connections_by_pipeline(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.make, self.db, self.org, pipelines.connections_by_pipeline, prepared=True)
+
+    @cached_property
+    def connections_from(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.make, self.db, self.org, pipelines.connections_from, prepared=True)
+
+    @cached_property
+    def connections_into(self) -> DataLoader[uuid.UUID, list[Row]]:
+        return _loader(self.make, self.db, self.org, pipelines.connections_into, prepared=True)
 
     @cached_property
     def runs_by_course(self) -> DataLoader[uuid.UUID, list[Row]]:

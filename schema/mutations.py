@@ -1,21 +1,20 @@
 """Root mutations. Each returns its object or a typed error from `schema.errors`; an error means nothing changed."""
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.scalars import JSON
 
 from access import keys
 from db import models
-from db.queries import api_keys, courses, learners, organizations, values, variables
-from db.types import utcnow
+from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, values, variables
+from db.types import NIL_UUID, utcnow
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.permissions import DATA, KEY_ADMIN, SignedInUser
+from schema.pipelines import PipelineMutation
 from schema.types import (
     ApiKey,
     ApiKeyCreated,
@@ -25,11 +24,22 @@ from schema.types import (
     Enrollment,
     Learner,
     Organization,
+    Propagation,
     Variable,
+    VariableDirection,
     VariableType,
     VariableValue,
 )
-from schema.validation import ValueRejected, coerce_value, validated
+from schema.validation import MAX_TEXT, ValueRejected, coerce_value, validated
+from schema.writes import (
+    COURSE_CONFLICT,
+    LEARNER_CONFLICT,
+    VARIABLE_CONFLICT,
+    given,
+    not_found,
+    null_required,
+    unique_write,
+)
 
 Errors = NotFoundError | InvalidInputError | ConflictError
 CoursePayload = Annotated[Course | Errors, strawberry.union("CoursePayload")]
@@ -41,43 +51,6 @@ VariableValuePayload = Annotated[VariableValue | Errors, strawberry.union("Varia
 ApiKeyCreatedPayload = Annotated[ApiKeyCreated | Errors, strawberry.union("ApiKeyCreatedPayload")]
 ApiKeyPayload = Annotated[ApiKey | Errors, strawberry.union("ApiKeyPayload")]
 OrganizationPayload = Annotated[Organization | Errors, strawberry.union("OrganizationPayload")]
-
-
-def _given(obj: Any) -> dict[str, Any]:
-    """The fields of an input that the caller actually sent (so an update can tell null from absent)."""
-    return {k: v for k, v in vars(obj).items() if v is not strawberry.UNSET}
-
-
-def _not_found(what: str, field: str | None = None) -> NotFoundError:
-    return NotFoundError(message=f"{what} not found", field=field)
-
-
-def _null_required(given: dict[str, Any], *fields: str) -> InvalidInputError | None:
-    """An update may leave a required field out, but not set it to null."""
-    for name in fields:
-        if name in given and given[name] is None:
-            return InvalidInputError(message=f"{name} cannot be null", field=name)
-    return None
-
-
-T = TypeVar("T")
-COURSE_CONFLICT = ("a course with this externalId exists", "externalId")
-LEARNER_CONFLICT = ("a learner with this email exists", "email")
-VARIABLE_CONFLICT = ("this course already has a variable with this name", "name")
-
-
-async def _unique_write(
-    info: CtxInfo, conflict: tuple[str, str], work: Callable[[AsyncConnection], Awaitable[T]]
-) -> T | ConflictError:
-    """Runs `work` in a write transaction; a unique index that another writer won first is a conflict, not a 500.
-
-    `work` checks first (the common case, with a clear answer); the index settles races between two writers.
-    """
-    try:
-        async with info.context.db.write() as conn:
-            return await work(conn)
-    except IntegrityError:
-        return ConflictError(message=conflict[0], field=conflict[1])
 
 
 @strawberry.input
@@ -125,11 +98,13 @@ class EnrollmentInput:
     course_run_id: uuid.UUID | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A variable of a course, of a chatbot, or (neither given) of the organization.")
 class VariableInput:
     name: str
     type: VariableType
     course_id: uuid.UUID | None = None
+    chatbot_id: uuid.UUID | None = None
+    direction: VariableDirection | None = None  # None: STATE
     description: str | None = None
     active: bool = True
     default_value: JSON | None = None
@@ -141,6 +116,7 @@ class VariableUpdateInput:
     description: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
     default_value: JSON | None = strawberry.UNSET
+    direction: VariableDirection | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -166,8 +142,56 @@ def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, Invali
         return None, InvalidInputError(message=f"defaultValue: {exc}", field="defaultValue")
 
 
+class _Rollback(Exception):
+    """Raised inside a write transaction to undo it and answer `error` instead."""
+
+    def __init__(self, error: Errors) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+async def _carry(
+    conn: Any,
+    org: uuid.UUID,
+    new: values.NewValue,
+    source_value_id: uuid.UUID,
+    source_type: str,
+    connection: Any,
+    carried: list[Propagation],
+) -> InvalidInputError | None:
+    """Records what one connection carries from a new value into its target, in the set's transaction."""
+    stored, number = pipelines.carried_value(source_type, connection["type"], new.value, new.value_number)
+    if isinstance(stored, str) and len(stored) > MAX_TEXT:
+        return InvalidInputError(message="value: too long for a text input it is connected to", field="value")
+    row = await values.record_value(
+        conn,
+        org,
+        values.NewValue(
+            variable_id=connection["variable_id"],
+            learner_id=new.learner_id,
+            course_run_id=None,
+            value=stored,
+            value_number=number,
+            recorded_by_key_id=new.recorded_by_key_id,
+            recorded_by_user=new.recorded_by_user,
+        ),
+        source_value_id=source_value_id,
+        connection_id=connection["connection_id"],
+    )
+    if connection["course_id"] is not None:  # a learner receiving a value in a course is enrolled in it
+        await learners.ensure_enrolled(
+            conn, org, learner_id=new.learner_id, course_id=connection["course_id"], course_run_id=None
+        )
+    carried.append(
+        Propagation(
+            variable_id=connection["variable_id"], value_id=row["id"], connection_id=connection["connection_id"]
+        )
+    )
+    return None
+
+
 @strawberry.type
-class Mutation:
+class Mutation(PipelineMutation):
     @strawberry.mutation(permission_classes=[SignedInUser])
     async def create_organization(self, info: CtxInfo, name: str) -> OrganizationPayload:
         name = name.strip()
@@ -185,7 +209,7 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=DATA)
     async def create_course(self, info: CtxInfo, input: CourseInput) -> CoursePayload:
-        data = validated(models.CourseCreate, _given(input))
+        data = validated(models.CourseCreate, given(input))
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
@@ -195,29 +219,29 @@ class Mutation:
                 return ConflictError(message=COURSE_CONFLICT[0], field=COURSE_CONFLICT[1])
             return Course.from_row(await courses.insert_course(conn, org, data.model_dump()))
 
-        return await _unique_write(info, COURSE_CONFLICT, work)
+        return await unique_write(info, COURSE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_course(self, info: CtxInfo, id: uuid.UUID, input: CourseUpdateInput) -> CoursePayload:
-        given = _given(input)
-        data = _null_required(given, "name", "active") or validated(models.CourseUpdate, given)
+        sent = given(input)
+        data = null_required(sent, "name", "active") or validated(models.CourseUpdate, sent)
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
-        fields = data.model_dump(include=set(given))
+        fields = data.model_dump(include=set(sent))
 
         async def work(conn: AsyncConnection) -> Course | ConflictError | NotFoundError:
             external_id = fields.get("external_id")
             if external_id and await courses.external_id_taken(conn, org, external_id, except_id=id):
                 return ConflictError(message=COURSE_CONFLICT[0], field=COURSE_CONFLICT[1])
             row = await courses.update_course(conn, org, id, fields)
-            return Course.from_row(row) if row else _not_found("course", "id")
+            return Course.from_row(row) if row else not_found("course", "id")
 
-        return await _unique_write(info, COURSE_CONFLICT, work)
+        return await unique_write(info, COURSE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def create_course_run(self, info: CtxInfo, input: CourseRunInput) -> CourseRunPayload:
-        data = validated(models.CourseRunCreate, _given(input))
+        data = validated(models.CourseRunCreate, given(input))
         if isinstance(data, InvalidInputError):
             return data
         if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
@@ -225,7 +249,7 @@ class Mutation:
         org = info.context.org_id
         async with info.context.db.write() as conn:
             if (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
-                return _not_found("course", "courseId")
+                return not_found("course", "courseId")
             row = await courses.insert_run(conn, org, data.model_dump())
         return CourseRun.from_row(row)
 
@@ -233,7 +257,7 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=DATA)
     async def create_learner(self, info: CtxInfo, input: LearnerInput) -> LearnerPayload:
-        data = validated(models.LearnerCreate, _given(input))
+        data = validated(models.LearnerCreate, given(input))
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
@@ -243,37 +267,37 @@ class Mutation:
                 return ConflictError(message=LEARNER_CONFLICT[0], field=LEARNER_CONFLICT[1])
             return Learner.from_row(await learners.insert_learner(conn, org, data.model_dump()))
 
-        return await _unique_write(info, LEARNER_CONFLICT, work)
+        return await unique_write(info, LEARNER_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_learner(self, info: CtxInfo, id: uuid.UUID, input: LearnerUpdateInput) -> LearnerPayload:
-        given = _given(input)
-        data = _null_required(given, "email") or validated(models.LearnerUpdate, given)
+        sent = given(input)
+        data = null_required(sent, "email") or validated(models.LearnerUpdate, sent)
         if isinstance(data, InvalidInputError):
             return data
         org = info.context.org_id
-        fields = data.model_dump(include=set(given))
+        fields = data.model_dump(include=set(sent))
 
         async def work(conn: AsyncConnection) -> Learner | ConflictError | NotFoundError:
             if "email" in fields and await learners.email_taken(conn, org, fields["email"], except_id=id):
                 return ConflictError(message=LEARNER_CONFLICT[0], field=LEARNER_CONFLICT[1])
             row = await learners.update_learner(conn, org, id, fields)
-            return Learner.from_row(row) if row else _not_found("learner", "id")
+            return Learner.from_row(row) if row else not_found("learner", "id")
 
-        return await _unique_write(info, LEARNER_CONFLICT, work)
+        return await unique_write(info, LEARNER_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def enroll_learner(self, info: CtxInfo, input: EnrollmentInput) -> EnrollmentPayload:
         org = info.context.org_id
         async with info.context.db.write() as conn:
             if (await learners.get_learners(conn, org, [input.learner_id]))[0] is None:
-                return _not_found("learner", "learnerId")
+                return not_found("learner", "learnerId")
             if (await courses.get_courses(conn, org, [input.course_id]))[0] is None:
-                return _not_found("course", "courseId")
+                return not_found("course", "courseId")
             if input.course_run_id is not None:
                 run = (await courses.get_runs(conn, org, [input.course_run_id]))[0]
                 if run is None:
-                    return _not_found("course run", "courseRunId")
+                    return not_found("course run", "courseRunId")
                 if run["course_id"] != input.course_id:
                     return InvalidInputError(message="the course run belongs to another course", field="courseRunId")
             row = await learners.enroll(
@@ -285,92 +309,134 @@ class Mutation:
 
     @strawberry.mutation(permission_classes=DATA)
     async def create_variable(self, info: CtxInfo, input: VariableInput) -> VariablePayload:
-        given = _given(input)
-        given["type"] = models.VariableType(input.type.value)
-        data = validated(models.VariableCreate, given)
+        sent = given(input)
+        sent["type"] = models.VariableType(input.type.value)
+        sent["direction"] = models.Direction(input.direction.value) if input.direction else models.Direction.STATE
+        data = validated(models.VariableCreate, sent)
         if isinstance(data, InvalidInputError):
             return data
+        if data.course_id and data.chatbot_id:
+            return InvalidInputError(
+                message="a variable belongs to a course or to a chatbot, not both", field="chatbotId"
+            )
+        if data.direction is not models.Direction.STATE and not (data.course_id or data.chatbot_id):
+            return InvalidInputError(message="an input or output belongs to a course or a chatbot", field="direction")
         default, problem = _check_default(data.type, data.default_value)
         if problem:
             return problem
         org = info.context.org_id
-        fields = {**data.model_dump(), "type": data.type.value, "default_value": default}
+        fields = {
+            **data.model_dump(),
+            "type": data.type.value,
+            "direction": data.direction.value,
+            "default_value": default,
+        }
 
         async def work(conn: AsyncConnection) -> Variable | ConflictError | NotFoundError:
             if data.course_id and (await courses.get_courses(conn, org, [data.course_id]))[0] is None:
-                return _not_found("course", "courseId")
-            if await variables.name_taken(conn, org, data.course_id, data.name):
+                return not_found("course", "courseId")
+            if data.chatbot_id and (await chatbots.get_chatbots(conn, org, [data.chatbot_id]))[0] is None:
+                return not_found("chatbot", "chatbotId")
+            if await variables.name_taken(conn, org, data.course_id or data.chatbot_id, data.name):
                 return ConflictError(message=VARIABLE_CONFLICT[0], field=VARIABLE_CONFLICT[1])
             return Variable.from_row(await variables.insert_variable(conn, org, fields))
 
-        return await _unique_write(info, VARIABLE_CONFLICT, work)
+        return await unique_write(info, VARIABLE_CONFLICT, work)
 
     @strawberry.mutation(permission_classes=DATA)
     async def update_variable(self, info: CtxInfo, id: uuid.UUID, input: VariableUpdateInput) -> VariablePayload:
-        given = _given(input)
-        data = _null_required(given, "name", "active") or validated(models.VariableUpdate, given)
+        sent = given(input)
+        direction = sent.pop("direction", None)
+        data = null_required(sent, "name", "active") or validated(models.VariableUpdate, sent)
         if isinstance(data, InvalidInputError):
             return data
-        fields = data.model_dump(include=set(given))
+        fields = data.model_dump(include=set(sent))
+        if direction is not None:
+            fields["direction"] = direction.value
         org = info.context.org_id
 
         async def work(conn: AsyncConnection) -> Variable | ConflictError | NotFoundError | InvalidInputError:
             current = (await variables.get_variables(conn, org, [id]))[0]
             if current is None:
-                return _not_found("variable", "id")
+                return not_found("variable", "id")
+            if "direction" in fields and fields["direction"] != current["direction"]:
+                if fields["direction"] != models.Direction.STATE.value and current["course_key"] == NIL_UUID:
+                    return InvalidInputError(
+                        message="an input or output belongs to a course or a chatbot", field="direction"
+                    )
+                linked = (
+                    await pipelines.connections_from(conn, org, [id]),
+                    await pipelines.connections_into(conn, org, [id]),
+                )
+                if any(group[0] for group in linked):
+                    return ConflictError(message="the variable is connected: disconnect it first", field="direction")
             if "default_value" in fields:
                 kind = models.VariableType(current["type"])
                 fields["default_value"], problem = _check_default(kind, fields["default_value"])
                 if problem:
                     return problem
             if "name" in fields and await variables.name_taken(
-                conn, org, current["course_id"], fields["name"], except_id=id
+                conn, org, current["course_id"] or current["chatbot_id"], fields["name"], except_id=id
             ):
                 return ConflictError(message=VARIABLE_CONFLICT[0], field=VARIABLE_CONFLICT[1])
             row = await variables.update_variable(conn, org, id, fields)
             assert row is not None  # the row was read in this transaction
             return Variable.from_row(row)
 
-        return await _unique_write(info, VARIABLE_CONFLICT, work)
+        return await unique_write(info, VARIABLE_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA, description="Records a value; 'number' takes numeric strings.")
+    @strawberry.mutation(
+        permission_classes=DATA,
+        description="Records a value ('number' takes numeric strings), and carries it along every connection from "
+        "the variable in an active pipeline, in the same transaction.",
+    )
     async def set_variable(self, info: CtxInfo, input: SetVariableInput) -> VariableValuePayload:
         ctx = info.context
         org = ctx.org_id
-        async with ctx.db.runner(transaction=True) as conn:
-            target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
-            if target is None:
-                return _not_found("variable", "variableId")
-            if not target.learner_exists:
-                return _not_found("learner", "learnerId")
-            if input.course_run_id is not None:
-                if target.run_course_id is None:
-                    return _not_found("course run", "courseRunId")
-                if target.course_id is not None and target.run_course_id != target.course_id:
-                    return InvalidInputError(
-                        message="the course run belongs to another course than the variable", field="courseRunId"
-                    )
-            if not target.active:
-                return InvalidInputError(message="the variable is inactive", field="variableId")
-            try:
-                stored, number = coerce_value(models.VariableType(target.type), input.value)
-            except ValueRejected as exc:
-                return InvalidInputError(message=f"value: {exc}", field="value")
-            new = values.NewValue(
-                variable_id=input.variable_id,
-                learner_id=input.learner_id,
-                course_run_id=input.course_run_id,
-                value=stored,
-                value_number=number,
-                recorded_by_key_id=ctx.key.key_id if ctx.key else None,
-                recorded_by_user=ctx.user.user_id if ctx.user else None,
-            )
-            row = await values.record_value(conn, org, new)
-            course_id = target.course_id or target.run_course_id
-            if course_id is not None:
-                await learners.ensure_enrolled(
-                    conn, org, learner_id=input.learner_id, course_id=course_id, course_run_id=input.course_run_id
+        try:
+            async with ctx.db.runner(transaction=True) as conn:
+                target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
+                if target is None:
+                    return not_found("variable", "variableId")
+                if not target.learner_exists:
+                    return not_found("learner", "learnerId")
+                if input.course_run_id is not None:
+                    if target.run_course_id is None:
+                        return not_found("course run", "courseRunId")
+                    if target.course_id is not None and target.run_course_id != target.course_id:
+                        return InvalidInputError(
+                            message="the course run belongs to another course than the variable", field="courseRunId"
+                        )
+                if not target.active:
+                    return InvalidInputError(message="the variable is inactive", field="variableId")
+                try:
+                    stored, number = coerce_value(models.VariableType(target.type), input.value)
+                except ValueRejected as exc:
+                    return InvalidInputError(message=f"value: {exc}", field="value")
+                new = values.NewValue(
+                    variable_id=input.variable_id,
+                    learner_id=input.learner_id,
+                    course_run_id=input.course_run_id,
+                    value=stored,
+                    value_number=number,
+                    recorded_by_key_id=ctx.key.key_id if ctx.key else None,
+                    recorded_by_user=ctx.user.user_id if ctx.user else None,
                 )
+                row = await values.record_value(conn, org, new)
+                course_id = target.course_id or target.run_course_id
+                if course_id is not None:
+                    await learners.ensure_enrolled(
+                        conn, org, learner_id=input.learner_id, course_id=course_id, course_run_id=input.course_run_id
+                    )
+                carried: list[Propagation] = []
+                if target.feeds:  # read only when a connection exists: a plain set costs no statement more
+                    for connection in await pipelines.targets_of(conn, org, input.variable_id):
+                        problem = await _carry(conn, org, new, row["id"], target.type, connection, carried)
+                        if problem is not None:
+                            raise _Rollback(problem)  # the source's row is not kept without its targets'
+                ctx.carried[row["id"]] = carried
+        except _Rollback as stop:
+            return stop.error
         return VariableValue.from_row(row)
 
     # --- API keys ---
@@ -402,6 +468,6 @@ class Mutation:
         async with info.context.db.write() as conn:
             row = await api_keys.revoke_key(conn, info.context.org_id, id)
         if row is None:
-            return _not_found("API key", "id")
+            return not_found("API key", "id")
         info.context.forget_key(row["id"])
         return ApiKey.from_row(row)

@@ -4,12 +4,14 @@ import uuid
 
 import strawberry
 
-from db.queries import api_keys, courses, learners, organizations, values, variables
+from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, values, variables
 from execution.rows import Rows
 from schema.permissions import DATA, KEY_ADMIN
 from schema.types import (
     VARIABLE_VALUE_ROWS,
     ApiKey,
+    Chatbot,
+    ChatbotPage,
     Course,
     CoursePage,
     CourseRun,
@@ -18,6 +20,8 @@ from schema.types import (
     LearnerPage,
     Organization,
     Pagination,
+    Pipeline,
+    PipelinePage,
     Variable,
     VariablePage,
     VariableValuePage,
@@ -54,6 +58,39 @@ class Query:
         row = await info.context.loaders.course_run.load(id)
         return CourseRun.from_row(row) if row else None
 
+    @strawberry.field(permission_classes=DATA)
+    async def chatbots(
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None
+    ) -> ChatbotPage:
+        check_page(limit, offset)
+        async with info.context.db.read() as conn:
+            page = await chatbots.list_chatbots(conn, info.context.org_id, limit=limit, offset=offset, active=active)
+        return ChatbotPage(data=[Chatbot.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=DATA)
+    async def chatbot(self, info: CtxInfo, id: uuid.UUID) -> Chatbot | None:
+        row = await info.context.loaders.chatbot.load(id)
+        return Chatbot.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def chatbot_by_external_id(self, info: CtxInfo, external_id: str) -> Chatbot | None:
+        async with info.context.db.read() as conn:
+            row = await chatbots.get_chatbot_by_external_id(conn, info.context.org_id, external_id)
+        return Chatbot.from_row(row) if row else None
+
+    @strawberry.field(permission_classes=DATA)
+    async def pipelines(self, info: CtxInfo, limit: int = 100, offset: int = 0) -> PipelinePage:
+        check_page(limit, offset)
+        async with info.context.db.read() as conn:
+            page = await pipelines.list_pipelines(conn, info.context.org_id, limit=limit, offset=offset)
+        return PipelinePage(data=[Pipeline.from_row(r) for r in page.rows], pagination=_pagination(page))
+
+    @strawberry.field(permission_classes=DATA)
+    async def pipeline(self, info: CtxInfo, id: uuid.UUID) -> Pipeline | None:
+        async with info.context.db.runner() as conn:
+            row = (await pipelines.get_pipelines(conn, info.context.org_id, [id]))[0]
+        return Pipeline.from_row(row) if row else None
+
     @strawberry.field(permission_classes=DATA, description="Learners; `search` matches name or email, any case.")
     async def learners(
         self, info: CtxInfo, limit: int = 100, offset: int = 0, search: str | None = None
@@ -82,11 +119,18 @@ class Query:
         active: bool | None = None,
         limit: int = 100,
         offset: int = 0,
+        chatbot_id: uuid.UUID | None = None,
     ) -> VariablePage:
         check_page(limit, offset)
         async with info.context.db.read() as conn:
             page = await variables.list_variables(
-                conn, info.context.org_id, limit=limit, offset=offset, course_id=course_id, active=active
+                conn,
+                info.context.org_id,
+                limit=limit,
+                offset=offset,
+                course_id=course_id,
+                chatbot_id=chatbot_id,
+                active=active,
             )
         return VariablePage(data=[Variable.from_row(r) for r in page.rows], pagination=_pagination(page))
 

@@ -27,8 +27,24 @@ VariableType = strawberry.enum(  # type: ignore[call-overload]  # the functional
 )
 
 
+VariableDirection = strawberry.enum(  # type: ignore[call-overload]  # the functional Enum API, which mypy cannot follow
+    enum.Enum("VariableDirection", {t.name: t.value for t in models.Direction}),
+    description="INPUT: the component reads it; OUTPUT: the component writes it; STATE: neither end of a connection.",
+)
+ChatbotKind = strawberry.enum(  # type: ignore[call-overload]  # the functional Enum API, which mypy cannot follow
+    enum.Enum("ChatbotKind", {t.name: t.value for t in models.ChatbotKind}),
+    description="What a chatbot is for; REST shows these in lower case.",
+)
+ComponentKind = strawberry.enum(  # type: ignore[call-overload]  # the functional Enum API, which mypy cannot follow
+    enum.Enum("ComponentKind", {t.name: t.value for t in models.ComponentKind}),
+    description="What a pipeline node is: a course or a chatbot.",
+)
+
 # The enum member for each stored type: row shapes look it up, since an Enum call per row costs several times more.
 _VARIABLE_TYPES = {member.value: member for member in VariableType}
+_DIRECTIONS = {member.value: member for member in VariableDirection}
+_CHATBOT_KINDS = {member.value: member for member in ChatbotKind}
+_COMPONENT_KINDS = {member.value: member for member in ComponentKind}
 
 
 def from_row(cls: type[T], row: Row, **overrides: Any) -> T:
@@ -136,6 +152,29 @@ class Course:
         return CourseStatistics.from_stats(await info.context.loaders.course_stats.load(self.id))
 
 
+@strawberry.type(description="An AI chatbot: a component beside courses, with variables of its own.")
+class Chatbot:
+    id: uuid.UUID
+    external_id: str | None
+    name: str
+    description: str | None
+    kind: ChatbotKind  # type: ignore[valid-type]  # made by the functional Enum API
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Chatbot":
+        return CHATBOT_ROWS.build(row)
+
+    @strawberry.field
+    async def variables(self, info: CtxInfo) -> list["Variable"]:
+        return [Variable.from_row(r) for r in await info.context.loaders.variables_by_chatbot.load(self.id)]
+
+
+CHATBOT_ROWS = row_shape(Chatbot, lookups={"kind": _CHATBOT_KINDS})
+
+
 @strawberry.type
 class Percentiles:
     p25: float
@@ -230,6 +269,39 @@ class VariableValue:
         row = await info.context.loaders.learner.load(self.learner_id)
         return Learner.from_row(row) if row else None
 
+    @strawberry.field(description="The connection that carried this value here; null for a value recorded directly.")
+    async def connection_id(self, info: CtxInfo) -> uuid.UUID | None:
+        row = await info.context.loaders.value.load(self.id)
+        return row["connection_id"] if row else None
+
+    @strawberry.field(description="The value a pipeline copied into this one; null for a value recorded directly.")
+    async def source(self, info: CtxInfo) -> "VariableValue | None":
+        row = await info.context.loaders.value.load(self.id)
+        if row is None or row["source_value_id"] is None:
+            return None
+        found = await info.context.loaders.value.load(row["source_value_id"])
+        return VariableValue.from_row(found) if found else None
+
+    @strawberry.field(description="The values pipelines recorded from this one, in their target variables.")
+    def propagated(self, info: CtxInfo) -> list["Propagation"]:
+        # Not a coroutine function: a set's own answer (every set's) is known, and returned without awaiting.
+        known = info.context.carried.get(self.id)
+        if known is not None:
+            return known
+        return self._carried(info)  # type: ignore[return-value]  # graphql-core awaits what a resolver returns
+
+    async def _carried(self, info: CtxInfo) -> list["Propagation"]:
+        rows = await info.context.loaders.carried_from.load(self.id)
+        return [Propagation(variable_id=r["variable_id"], value_id=r["id"], connection_id=r["connection_id"])
+                for r in rows]  # fmt: skip
+
+
+@strawberry.type(description="A value a connection recorded in its target variable.")
+class Propagation:
+    variable_id: uuid.UUID
+    value_id: uuid.UUID
+    connection_id: uuid.UUID | None
+
 
 VARIABLE_VALUE_ROWS = row_shape(VariableValue)
 
@@ -238,9 +310,11 @@ VARIABLE_VALUE_ROWS = row_shape(VariableValue)
 class Variable:
     id: uuid.UUID
     course_id: uuid.UUID | None
+    chatbot_id: uuid.UUID | None
     name: str
     description: str | None
     type: VariableType  # type: ignore[valid-type]  # made by the functional Enum API
+    direction: VariableDirection  # type: ignore[valid-type]  # made by the functional Enum API
     active: bool
     default_value: JSON | None
     created_at: datetime
@@ -256,6 +330,21 @@ class Variable:
             return None
         row = await info.context.loaders.course.load(self.course_id)
         return Course.from_row(row) if row else None
+
+    @strawberry.field
+    async def chatbot(self, info: CtxInfo) -> Chatbot | None:
+        if self.chatbot_id is None:
+            return None
+        row = await info.context.loaders.chatbot.load(self.chatbot_id)
+        return Chatbot.from_row(row) if row else None
+
+    @strawberry.field(description="Connections into this input variable, in any pipeline.")
+    async def incoming(self, info: CtxInfo) -> list["PipelineConnection"]:
+        return [PipelineConnection.from_row(r) for r in await info.context.loaders.connections_into.load(self.id)]
+
+    @strawberry.field(description="Connections from this output variable, in any pipeline.")
+    async def outgoing(self, info: CtxInfo) -> list["PipelineConnection"]:
+        return [PipelineConnection.from_row(r) for r in await info.context.loaders.connections_from.load(self.id)]
 
     @strawberry.field(description="The newest recorded values, newest first.")
     async def values(self, info: CtxInfo, limit: int = 100) -> Sequence[VariableValue]:
@@ -285,7 +374,95 @@ class Variable:
         return VariableAggregate.build(self, course_run_id, agg)
 
 
-VARIABLE_ROWS = row_shape(Variable, lookups={"type": _VARIABLE_TYPES})
+VARIABLE_ROWS = row_shape(Variable, lookups={"type": _VARIABLE_TYPES, "direction": _DIRECTIONS})
+
+
+@strawberry.type(description="One output variable carried into one input variable.")
+class PipelineConnection:
+    id: uuid.UUID
+    pipeline_id: uuid.UUID
+    source_variable_id: uuid.UUID
+    target_variable_id: uuid.UUID
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "PipelineConnection":
+        return from_row(cls, row)
+
+    @strawberry.field
+    async def source(self, info: CtxInfo) -> Variable | None:
+        row = await info.context.loaders.variable.load(self.source_variable_id)
+        return Variable.from_row(row) if row else None
+
+    @strawberry.field
+    async def target(self, info: CtxInfo) -> Variable | None:
+        row = await info.context.loaders.variable.load(self.target_variable_id)
+        return Variable.from_row(row) if row else None
+
+
+@strawberry.type(description="A new connection, with how many current values `backfill` copied (0 without it).")
+class ConnectionCreated(PipelineConnection):
+    backfilled: int
+
+
+@strawberry.type(description="A course or a chatbot placed in a pipeline, where the editor draws it.")
+class PipelineNode:
+    id: uuid.UUID
+    pipeline_id: uuid.UUID
+    component_kind: ComponentKind  # type: ignore[valid-type]  # made by the functional Enum API
+    component_id: uuid.UUID
+    x: float
+    y: float
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "PipelineNode":
+        return from_row(cls, row, component_kind=_COMPONENT_KINDS[row["component_kind"]])
+
+    @strawberry.field(description="The component's name.")
+    async def name(self, info: CtxInfo) -> str | None:
+        component = await self._component(info)
+        return component.name if component else None
+
+    @strawberry.field(description="The component's variables: inputs, outputs and state.")
+    async def variables(self, info: CtxInfo) -> list[Variable]:
+        loaders = info.context.loaders
+        by = loaders.variables_by_course if self._is_course else loaders.variables_by_chatbot
+        return [Variable.from_row(r) for r in await by.load(self.component_id)]
+
+    @property
+    def _is_course(self) -> bool:
+        return self.component_kind is _COMPONENT_KINDS[models.ComponentKind.COURSE.value]
+
+    async def _component(self, info: CtxInfo) -> Course | Chatbot | None:
+        if self._is_course:
+            row = await info.context.loaders.course.load(self.component_id)
+            return Course.from_row(row) if row else None
+        row = await info.context.loaders.chatbot.load(self.component_id)
+        return Chatbot.from_row(row) if row else None
+
+
+@strawberry.type(description="A named graph of components and the connections between their variables.")
+class Pipeline:
+    id: uuid.UUID
+    name: str
+    description: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "Pipeline":
+        return from_row(cls, row)
+
+    @strawberry.field
+    async def nodes(self, info: CtxInfo) -> list[PipelineNode]:
+        return [PipelineNode.from_row(r) for r in await info.context.loaders.nodes_by_pipeline.load(self.id)]
+
+    @strawberry.field
+    async def connections(self, info: CtxInfo) -> list[PipelineConnection]:
+        rows = await info.context.loaders.connections_by_pipeline.load(self.id)
+        return [PipelineConnection.from_row(r) for r in rows]
 
 
 @strawberry.type(description="A learner's current value of one variable (in one course run, if any).")
@@ -399,6 +576,18 @@ class CoursePage:
 @strawberry.type
 class LearnerPage:
     data: list[Learner]
+    pagination: Pagination
+
+
+@strawberry.type
+class ChatbotPage:
+    data: list[Chatbot]
+    pagination: Pagination
+
+
+@strawberry.type
+class PipelinePage:
+    data: list[Pipeline]
     pagination: Pagination
 
 

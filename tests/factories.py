@@ -65,3 +65,48 @@ async def set_value(
         {"input": {"variableId": variable_id, "learnerId": learner_id, "value": value, "courseRunId": course_run_id}},
     )
     return data["setVariable"]
+
+
+async def chatbot(gql: GQL, name: str | None = None, **fields: Any) -> dict[str, Any]:
+    data = await gql(
+        """mutation($input: ChatbotInput!) { createChatbot(input: $input) {
+             __typename ... on Chatbot { id name externalId kind } ... on UserError { message } } }""",
+        {"input": {"name": name or f"Bot {uuid.uuid4().hex[:6]}", **fields}},
+    )
+    assert data["createChatbot"]["__typename"] == "Chatbot", data
+    return data["createChatbot"]
+
+
+async def pipeline(gql: GQL, name: str | None = None, **fields: Any) -> dict[str, Any]:
+    data = await gql(
+        """mutation($input: PipelineInput!) { createPipeline(input: $input) {
+             __typename ... on Pipeline { id name active } ... on UserError { message } } }""",
+        {"input": {"name": name or f"Pipeline {uuid.uuid4().hex[:6]}", **fields}},
+    )
+    assert data["createPipeline"]["__typename"] == "Pipeline", data
+    return data["createPipeline"]
+
+
+NODE = """mutation($input: PipelineNodeInput!) { addPipelineNode(input: $input) {
+  __typename ... on PipelineNode { id componentKind componentId } ... on UserError { code message field } } }"""
+
+
+async def node(gql: GQL, pipeline_id: str, kind: str, component_id: str) -> dict[str, Any]:
+    data = await gql(NODE, {"input": {"pipelineId": pipeline_id, "componentKind": kind, "componentId": component_id}})
+    return data["addPipelineNode"]
+
+
+CONNECT = """mutation($input: ConnectInput!) { connectVariables(input: $input) {
+  __typename
+  ... on ConnectionCreated { id pipelineId sourceVariableId targetVariableId backfilled }
+  ... on UserError { code message field }
+} }"""
+
+
+async def connect(gql: GQL, pipeline_id: str, source: str, target: str, backfill: bool = False) -> dict[str, Any]:
+    data = await gql(
+        CONNECT,
+        {"input": {"pipelineId": pipeline_id, "sourceVariableId": source, "targetVariableId": target,
+                   "backfill": backfill}},
+    )  # fmt: skip
+    return data["connectVariables"]

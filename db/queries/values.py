@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, literal, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import CurrentValue, VariableValue
+from db.models import CurrentValue, PipelineConnection, VariableValue
 from db.prepared import Prepared, Row, Source, as_runner
 from db.queries.common import (
     ByKeys,
@@ -29,6 +29,7 @@ from db.types import NIL_UUID, utcnow
 
 history = table(VariableValue)
 current = table(CurrentValue)
+_connections = table(PipelineConnection)
 
 VALUE_COLUMNS = (
     history.c.id,
@@ -56,6 +57,12 @@ _HISTORY_COLUMNS = ("id", "org_id", "variable_id", "learner_id", "course_run_id"
 _CURRENT_COLUMNS = ("variable_id", "learner_id", "run_key", "org_id", "course_run_id", "value_id", "value",
                     "value_number", "recorded_at")  # fmt: skip
 RECORD = Prepared(lambda dialect: insert(history).values(bound_values(history, _HISTORY_COLUMNS)))
+# A value a connection carried: the same row, naming its source value and the connection.
+RECORD_CARRIED = Prepared(
+    lambda dialect: insert(history).values(
+        bound_values(history, (*_HISTORY_COLUMNS, "source_value_id", "connection_id"))
+    )
+)
 
 
 def _advance_current(dialect: str) -> Any:
@@ -75,8 +82,16 @@ def _advance_current(dialect: str) -> Any:
 ADVANCE_CURRENT = Prepared(_advance_current)
 
 
-async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> dict[str, Any]:
-    """Appends to the history and moves the current value forward, in the caller's transaction.
+async def record_value(
+    conn: Source,
+    org_id: uuid.UUID,
+    new_value: NewValue,
+    *,
+    source_value_id: uuid.UUID | None = None,
+    connection_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Appends to the history and moves the current value forward, in the caller's transaction. A value carried by
+    a connection names its source value and the connection.
 
     The current row only moves to a newer timestamp, so concurrent writers converge on the latest write
     whatever order their upserts land in.
@@ -94,7 +109,11 @@ async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> 
         "recorded_by_key_id": new_value.recorded_by_key_id,
         "recorded_by_user": new_value.recorded_by_user,
     }
-    await runner.execute(RECORD, **row)
+    if connection_id is None:
+        await runner.execute(RECORD, **row)
+    else:
+        row["source_value_id"], row["connection_id"] = source_value_id, connection_id
+        await runner.execute(RECORD_CARRIED, **row)
     await runner.execute(
         ADVANCE_CURRENT,
         variable_id=new_value.variable_id,
@@ -215,6 +234,7 @@ class SetTargets:
     course_id: uuid.UUID | None
     learner_exists: bool
     run_course_id: uuid.UUID | None
+    feeds: bool  # the variable is the source of a connection in an active pipeline
 
 
 def _set_targets(with_run: bool) -> Prepared:
@@ -230,12 +250,17 @@ def _set_targets(with_run: bool) -> Prepared:
             if with_run
             else literal(None, type_=variables.c.course_id.type)
         )
+        # In the same statement, so that a set whose variable feeds nothing costs no statement more.
+        feeds = exists().where(
+            _connections.c.source_variable_id == variables.c.id, _connections.c.active_target.is_not(None)
+        )
         return select(
             variables.c.type,
             variables.c.active,
             variables.c.course_id,
             learner_ok.label("learner_ok"),
             run_course.label("run_course_id"),
+            feeds.label("feeds"),
         ).where(variables.c.id == bindparam("variable_id"), variables.c.org_id == org)
 
     return Prepared(build)
@@ -265,4 +290,29 @@ async def set_targets(
         course_id=row["course_id"],
         learner_exists=bool(row["learner_ok"]),
         run_course_id=row["run_course_id"],
+        feeds=bool(row["feeds"]),
     )
+
+
+_PROVENANCE_COLUMNS = (*VALUE_COLUMNS, history.c.source_value_id, history.c.connection_id)
+_VALUES_BY_ID = ByKeys(
+    lambda dialect, key: select(*_PROVENANCE_COLUMNS).where(history.c.org_id == bindparam("org_id"), key(history.c.id))
+)
+_CARRIED_FROM = ByKeys(
+    lambda dialect, key: (
+        select(*_PROVENANCE_COLUMNS)
+        .where(history.c.org_id == bindparam("org_id"), key(history.c.source_value_id))
+        .order_by(history.c.recorded_at, history.c.id)
+    )
+)
+
+
+async def get_values(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
+    """Recorded values by id, each with its provenance (null for a value recorded directly)."""
+    found = {row["id"]: row for row in await _VALUES_BY_ID.rows(conn, ids, org_id=org_id)}
+    return [found.get(i) for i in ids]
+
+
+async def carried_from(conn: Source, org_id: uuid.UUID, source_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    """The values connections recorded from each source value, oldest first."""
+    return group_rows(await _CARRIED_FROM.rows(conn, source_ids, org_id=org_id), "source_value_id", source_ids)

@@ -25,11 +25,14 @@ async def list_variables(
     limit: int,
     offset: int,
     course_id: uuid.UUID | None = None,
+    chatbot_id: uuid.UUID | None = None,
     active: bool | None = None,
 ) -> Page:
     stmt = select(variables).where(variables.c.org_id == org_id)
     if course_id is not None:
         stmt = stmt.where(variables.c.course_id == course_id)
+    if chatbot_id is not None:
+        stmt = stmt.where(variables.c.chatbot_id == chatbot_id)
     if active is not None:
         stmt = stmt.where(variables.c.active == active)
     return await fetch_page(conn, stmt.order_by(variables.c.created_at, variables.c.id), limit, offset)
@@ -43,16 +46,20 @@ async def variables_by_course(conn: Source, org_id: uuid.UUID, course_ids: Seque
     return await fetch_children(conn, variables, org_id, "course_id", course_ids)
 
 
+async def variables_by_chatbot(conn: Source, org_id: uuid.UUID, chatbot_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
+    return await fetch_children(conn, variables, org_id, "chatbot_id", chatbot_ids)
+
+
 async def name_taken(
     conn: AsyncConnection,
     org_id: uuid.UUID,
-    course_id: uuid.UUID | None,
+    component_id: uuid.UUID | None,
     name: str,
     *,
     except_id: uuid.UUID | None = None,
 ) -> bool:
     stmt = select(variables.c.id).where(
-        variables.c.org_id == org_id, variables.c.course_key == (course_id or NIL_UUID), variables.c.name == name
+        variables.c.org_id == org_id, variables.c.course_key == (component_id or NIL_UUID), variables.c.name == name
     )
     if except_id is not None:
         stmt = stmt.where(variables.c.id != except_id)
@@ -67,7 +74,7 @@ async def insert_variable(conn: AsyncConnection, org_id: uuid.UUID, fields: dict
         "created_at": now,
         "updated_at": now,
         **fields,
-        "course_key": fields.get("course_id") or NIL_UUID,
+        "course_key": fields.get("course_id") or fields.get("chatbot_id") or NIL_UUID,
     }
     return (await conn.execute(insert(variables).values(values).returning(variables))).mappings().one()
 
