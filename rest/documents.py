@@ -14,8 +14,24 @@ FRAGMENTS = {
   id email name external_id: externalId created_at: createdAt
 }""",
     "VariableFields": """fragment VariableFields on Variable {
-  id course_id: courseId name description type active default_value: defaultValue
+  id course_id: courseId chatbot_id: chatbotId name description type direction active default_value: defaultValue
   created_at: createdAt updated_at: updatedAt
+}""",
+    "ChatbotFields": """fragment ChatbotFields on Chatbot {
+  id external_id: externalId name description kind active created_at: createdAt updated_at: updatedAt
+}""",
+    "PipelineFields": """fragment PipelineFields on Pipeline {
+  id name description active created_at: createdAt updated_at: updatedAt
+}""",
+    "NodeFields": """fragment NodeFields on PipelineNode {
+  id pipeline_id: pipelineId component_kind: componentKind component_id: componentId name x y created_at: createdAt
+}""",
+    "ConnectionFields": """fragment ConnectionFields on PipelineConnection {
+  id pipeline_id: pipelineId source_variable_id: sourceVariableId target_variable_id: targetVariableId
+  created_at: createdAt
+}""",
+    "PipelineDetail": """fragment PipelineDetail on Pipeline {
+  ...PipelineFields nodes { ...NodeFields } connections { ...ConnectionFields }
 }""",
     "ValueFields": """fragment ValueFields on VariableValue {
   id variable_id: variableId learner_id: learnerId course_run_id: courseRunId value recorded_at: recordedAt
@@ -29,7 +45,15 @@ FRAGMENTS = {
 
 
 def _document(body: str) -> str:
-    used = [text for name, text in FRAGMENTS.items() if f"...{name}" in body]
+    """The operation with the fragments it uses, and those its fragments use."""
+    used: list[str] = []
+    pending = [body]
+    while pending:
+        text = pending.pop()
+        for name, fragment in FRAGMENTS.items():
+            if f"...{name}" in text and fragment not in used:
+                used.append(fragment)
+                pending.append(fragment)
     return "\n".join([body.strip(), *used])
 
 
@@ -73,7 +97,8 @@ mutation SetVariable($variableId: UUID!, $learnerId: UUID!, $courseRunId: UUID, 
   result: setVariable(input: {variableId: $variableId, learnerId: $learnerId, courseRunId: $courseRunId,
                               value: $value}) {
     __typename
-    ... on VariableValue { ...ValueFields }
+    ... on VariableValue { ...ValueFields propagated { variable_id: variableId value_id: valueId
+                                                       connection_id: connectionId } }
     ... on UserError { ...ErrorFields }
   }
 }""",
@@ -117,6 +142,76 @@ query CourseStats($id: UUID!) {
       enrolled_learners: enrolledLearners learners_with_values: learnersWithValues variables
       active_variables: activeVariables values_recorded: valuesRecorded last_activity_at: lastActivityAt
     }
+  }
+}""",
+    "ListChatbots": """
+query ListChatbots($active: Boolean, $limit: Int!, $offset: Int!) {
+  result: chatbots(active: $active, limit: $limit, offset: $offset) {
+    data { ...ChatbotFields } pagination { ...PageFields }
+  }
+}""",
+    "GetChatbot": """
+query GetChatbot($id: UUID!) { result: chatbot(id: $id) { ...ChatbotFields } }""",
+    "GetChatbotByExternalId": """
+query GetChatbotByExternalId($externalId: String!) {
+  result: chatbotByExternalId(externalId: $externalId) { ...ChatbotFields }
+}""",
+    "ListChatbotVariables": """
+query ListChatbotVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!) {
+  chatbot(id: $id) { id }
+  result: variables(chatbotId: $id, active: $active, limit: $limit, offset: $offset) {
+    data { ...VariableFields } pagination { ...PageFields }
+  }
+}""",
+    "ListPipelines": """
+query ListPipelines($limit: Int!, $offset: Int!) {
+  result: pipelines(limit: $limit, offset: $offset) { data { ...PipelineFields } pagination { ...PageFields } }
+}""",
+    "GetPipeline": """
+query GetPipeline($id: UUID!) { result: pipeline(id: $id) { ...PipelineDetail } }""",
+    "CreatePipeline": """
+mutation CreatePipeline($input: PipelineInput!) {
+  result: createPipeline(input: $input) {
+    __typename ... on Pipeline { ...PipelineDetail } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "UpdatePipeline": """
+mutation UpdatePipeline($id: UUID!, $input: PipelineUpdateInput!) {
+  result: updatePipeline(id: $id, input: $input) {
+    __typename ... on Pipeline { ...PipelineDetail } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "DeletePipeline": """
+mutation DeletePipeline($id: UUID!) {
+  result: deletePipeline(id: $id) { __typename ... on Deleted { id } ... on UserError { ...ErrorFields } }
+}""",
+    "AddPipelineNode": """
+mutation AddPipelineNode($input: PipelineNodeInput!) {
+  result: addPipelineNode(input: $input) {
+    __typename ... on PipelineNode { ...NodeFields } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "RemovePipelineNode": """
+mutation RemovePipelineNode($id: UUID!, $pipelineId: UUID!) {
+  result: removePipelineNode(id: $id, pipelineId: $pipelineId) {
+    __typename ... on Deleted { id } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "ConnectVariables": """
+mutation ConnectVariables($input: ConnectInput!) {
+  result: connectVariables(input: $input) {
+    __typename
+    ... on ConnectionCreated {
+      id pipeline_id: pipelineId source_variable_id: sourceVariableId target_variable_id: targetVariableId
+      created_at: createdAt backfilled
+    }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "DisconnectVariables": """
+mutation DisconnectVariables($id: UUID!, $pipelineId: UUID!) {
+  result: disconnectVariables(id: $id, pipelineId: $pipelineId) {
+    __typename ... on Deleted { id } ... on UserError { ...ErrorFields }
   }
 }""",
     "ListLearners": """

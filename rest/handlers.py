@@ -14,7 +14,7 @@ from starlette.responses import Response
 from access.errors import APIError
 from rest import params as p
 from rest.executor import found, payload, run, sliced
-from schema.types import VariableType
+from schema.types import VariableDirection, VariableType
 
 
 class JSONResponse(Response):
@@ -24,20 +24,23 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-# GraphQL names a variable's type by its enum member (`NUMBER`); REST by its value (`number`).
+# GraphQL names an enum value by its member (`NUMBER`, `INPUT`); REST by its value (`number`, `input`).
 _TYPE_NAMES = {member.name: member.value for member in VariableType}
+_DIRECTION_NAMES = {member.name: member.value for member in VariableDirection}
 
 
 def _variable(v: dict[str, Any]) -> dict[str, Any]:
     v["type"] = _TYPE_NAMES[v["type"]]
+    v["direction"] = _DIRECTION_NAMES[v["direction"]]
     return v
 
 
 def _variables(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    # Inline rather than `_variable` per item: lists of variables are the API's commonest answers.
-    names = _TYPE_NAMES
+    # Inline rather than `_variable` per item: lists of variables are common answers.
+    names, directions = _TYPE_NAMES, _DIRECTION_NAMES
     for v in items:
         v["type"] = names[v["type"]]
+        v["direction"] = directions[v["direction"]]
     return items
 
 
@@ -153,6 +156,155 @@ async def course_stats(request: Request) -> Response:
     return JSONResponse({"course_id": course["id"], **course["stats"]})
 
 
+# --- chatbots ---
+
+
+def _chatbot(bot: dict[str, Any]) -> dict[str, Any]:
+    bot["kind"] = bot["kind"].lower()
+    return bot
+
+
+async def list_chatbots(request: Request) -> Response:
+    variables = {"active": p.query_bool(request, "active"), **p.page(request)}
+    result = (await run(request, "ListChatbots", variables))["result"]
+    for bot in result["data"]:
+        _chatbot(bot)
+    return JSONResponse(result)
+
+
+async def get_chatbot(request: Request) -> Response:
+    chatbot_id = p.path_id(request, "chatbot_id")
+    return JSONResponse(_chatbot(found(await run(request, "GetChatbot", {"id": chatbot_id}), "Chatbot")))
+
+
+async def get_chatbot_by_external_id(request: Request) -> Response:
+    external_id = request.path_params["external_id"]
+    if len(external_id) > 200:
+        raise p.bad("externalId is longer than 200 characters")
+    data = await run(request, "GetChatbotByExternalId", {"externalId": external_id})
+    return JSONResponse(_chatbot(found(data, "Chatbot")))
+
+
+async def list_chatbot_variables(request: Request) -> Response:
+    chatbot_id = p.path_id(request, "chatbot_id")
+    variables = {"id": chatbot_id, "active": p.query_bool(request, "active"), **p.page(request)}
+    data = await run(request, "ListChatbotVariables", variables)
+    found(data, "Chatbot", key="chatbot")
+    return JSONResponse(_variable_page(data["result"]))
+
+
+# --- pipelines ---
+
+
+def _pipeline(pipeline: dict[str, Any]) -> dict[str, Any]:
+    pipeline.pop("__typename", None)
+    for node in pipeline.get("nodes", ()):
+        node["component_kind"] = node["component_kind"].lower()
+    return pipeline
+
+
+def _pipeline_input(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The fields of a pipeline body, checked: `name` (required unless `partial`), `description`, `active`."""
+    fields: dict[str, Any] = {}
+    if "name" in body or not partial:
+        fields["name"] = p.body_text(body, "name")
+    if "description" in body:
+        if body["description"] is not None and not isinstance(body["description"], str):
+            raise p.bad("description must be a string or null")
+        fields["description"] = body["description"]
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise p.bad("active must be true or false")
+        fields["active"] = body["active"]
+    unknown = set(body) - {"name", "description", "active"}
+    if unknown:
+        raise p.bad(f"unknown field {sorted(unknown)[0]}")
+    return fields
+
+
+async def list_pipelines(request: Request) -> Response:
+    return JSONResponse((await run(request, "ListPipelines", p.page(request)))["result"])
+
+
+async def create_pipeline(request: Request) -> Response:
+    fields = _pipeline_input(await p.json_object(request), partial=False)
+    data = payload(await run(request, "CreatePipeline", {"input": fields}))
+    return JSONResponse(_pipeline(data), status_code=201)
+
+
+async def get_pipeline(request: Request) -> Response:
+    pipeline_id = p.path_id(request, "pipeline_id")
+    return JSONResponse(_pipeline(found(await run(request, "GetPipeline", {"id": pipeline_id}), "Pipeline")))
+
+
+async def update_pipeline(request: Request) -> Response:
+    pipeline_id = p.path_id(request, "pipeline_id")
+    fields = _pipeline_input(await p.json_object(request), partial=True)
+    data = payload(await run(request, "UpdatePipeline", {"id": pipeline_id, "input": fields}))
+    return JSONResponse(_pipeline(data))
+
+
+async def delete_pipeline(request: Request) -> Response:
+    pipeline_id = p.path_id(request, "pipeline_id")
+    payload(await run(request, "DeletePipeline", {"id": pipeline_id}))
+    return Response(status_code=204)
+
+
+_COMPONENT_KINDS = {"course": "COURSE", "chatbot": "CHATBOT"}
+
+
+def _position(body: dict[str, Any], name: str) -> float:
+    value = body.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1e9 <= value <= 1e9:
+        raise p.bad(f"{name} must be a number between -1e9 and 1e9")
+    return float(value)
+
+
+async def add_pipeline_node(request: Request) -> Response:
+    pipeline_id = p.path_id(request, "pipeline_id")
+    body = await p.json_object(request)
+    kind = _COMPONENT_KINDS.get(body.get("component_kind"))  # type: ignore[arg-type]  # any JSON value: checked
+    if kind is None:
+        raise p.bad("component_kind must be course or chatbot")
+    node = {
+        "pipelineId": pipeline_id,
+        "componentKind": kind,
+        "componentId": p.body_id(body, "component_id"),
+        "x": _position(body, "x"),
+        "y": _position(body, "y"),
+    }
+    data = payload(await run(request, "AddPipelineNode", {"input": node}))
+    data["component_kind"] = data["component_kind"].lower()
+    return JSONResponse(data, status_code=201)
+
+
+async def remove_pipeline_node(request: Request) -> Response:
+    variables = {"pipelineId": p.path_id(request, "pipeline_id"), "id": p.path_id(request, "node_id")}
+    payload(await run(request, "RemovePipelineNode", variables))
+    return Response(status_code=204)
+
+
+async def connect_variables(request: Request) -> Response:
+    pipeline_id = p.path_id(request, "pipeline_id")
+    body = await p.json_object(request)
+    backfill = body.get("backfill", False)
+    if not isinstance(backfill, bool):
+        raise p.bad("backfill must be true or false")
+    connection = {
+        "pipelineId": pipeline_id,
+        "sourceVariableId": p.body_id(body, "source_variable_id"),
+        "targetVariableId": p.body_id(body, "target_variable_id"),
+        "backfill": backfill,
+    }
+    return JSONResponse(payload(await run(request, "ConnectVariables", {"input": connection})), status_code=201)
+
+
+async def disconnect_variables(request: Request) -> Response:
+    variables = {"pipelineId": p.path_id(request, "pipeline_id"), "id": p.path_id(request, "connection_id")}
+    payload(await run(request, "DisconnectVariables", variables))
+    return Response(status_code=204)
+
+
 # --- learners ---
 
 
@@ -193,5 +345,8 @@ def learner_variables_page(data: dict[str, Any], page: dict[str, int]) -> Respon
     learner = found(data, "Learner")
     if learner["variables"] is None:
         raise APIError(404, "Course not found.")
-    items = _variables(learner["variables"])
+    items = learner["variables"]
+    names = _TYPE_NAMES  # inline: a learner's values are among the busiest answers
+    for v in items:
+        v["type"] = names[v["type"]]
     return JSONResponse(sliced(items, page["limit"], page["offset"]))

@@ -37,6 +37,36 @@ COURSE = {
     "updated_at": TIME,
 }
 VARIABLE_TYPE = {"type": "string", "enum": ["text", "number", "boolean", "json"]}
+DIRECTION = {
+    "type": "string",
+    "enum": ["input", "output", "state"],
+    "description": "input: the component reads it; output: it writes it; state: neither end of a connection",
+}
+CHATBOT = {
+    "id": UUID,
+    "external_id": NSTR,
+    "name": STR,
+    "description": NSTR,
+    "kind": {"type": "string", "enum": ["code_assistant", "education", "general", "specialized"]},
+    "active": {"type": "boolean"},
+    "created_at": TIME,
+    "updated_at": TIME,
+}
+PIPELINE = {"id": UUID, "name": STR, "description": NSTR, "active": {"type": "boolean"}, "created_at": TIME,
+            "updated_at": TIME}  # fmt: skip
+NODE = {
+    "id": UUID,
+    "pipeline_id": UUID,
+    "component_kind": {"type": "string", "enum": ["course", "chatbot"]},
+    "component_id": UUID,
+    "name": {**NSTR, "description": "The course's or chatbot's name"},
+    "x": {"type": "number"},
+    "y": {"type": "number"},
+    "created_at": TIME,
+}
+CONNECTION = {"id": UUID, "pipeline_id": UUID, "source_variable_id": UUID, "target_variable_id": UUID,
+              "created_at": TIME}  # fmt: skip
+EXAMPLE_ID = "5b1f0d9e-3c1a-4e5b-9f0a-2d6c8e7b4a10"
 API_KEY = {
     "id": UUID,
     "name": STR,
@@ -82,6 +112,8 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": UUID,
             "course_id": NUUID,
+            "chatbot_id": NUUID,
+            "direction": DIRECTION,
             "name": STR,
             "description": NSTR,
             "type": VARIABLE_TYPE,
@@ -96,6 +128,72 @@ SCHEMAS: dict[str, Any] = {
         {"id": UUID, "variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY, "recorded_at": TIME}
     ),
     "VariableValueList": _list("VariableValue"),
+    "RecordedValue": _obj(
+        {
+            "id": UUID,
+            "variable_id": UUID,
+            "learner_id": UUID,
+            "course_run_id": NUUID,
+            "value": ANY,
+            "recorded_at": TIME,
+            "propagated": {
+                "type": "array",
+                "description": "The values recorded along the variable's connections, in the same transaction",
+                "items": _obj({"variable_id": UUID, "value_id": UUID, "connection_id": UUID}),
+            },
+        }
+    ),
+    "Chatbot": _obj(CHATBOT),
+    "ChatbotList": _list("Chatbot"),
+    "Pipeline": _obj(PIPELINE),
+    "PipelineList": _list("Pipeline"),
+    "PipelineNode": _obj(NODE),
+    "PipelineConnection": _obj(CONNECTION),
+    "PipelineDetail": _obj(
+        {
+            **PIPELINE,
+            "nodes": {"type": "array", "items": _ref("PipelineNode")},
+            "connections": {"type": "array", "items": _ref("PipelineConnection")},
+        }
+    ),
+    "PipelineCreate": {
+        **_obj({"name": STR, "description": NSTR, "active": {"type": "boolean", "default": True}}, ["name"]),
+        "example": {"name": "Python tutoring", "description": "Quiz score to the tutor, skill level onwards"},
+    },
+    "PipelineUpdate": {
+        **_obj({"name": STR, "description": NSTR, "active": {"type": "boolean"}}, []),
+        "example": {"active": False},
+    },
+    "PipelineNodeCreate": {
+        **_obj(
+            {
+                "component_kind": {"type": "string", "enum": ["course", "chatbot"]},
+                "component_id": UUID,
+                "x": {"type": "number", "default": 0},
+                "y": {"type": "number", "default": 0},
+            },
+            ["component_kind", "component_id"],
+        ),
+        "example": {"component_kind": "chatbot", "component_id": EXAMPLE_ID, "x": 320, "y": 80},
+    },
+    "ConnectionCreate": {
+        **_obj(
+            {
+                "source_variable_id": {**UUID, "description": "An output variable"},
+                "target_variable_id": {**UUID, "description": "An input variable of another component"},
+                "backfill": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Copy the source's current values to every learner whose target is older or missing",
+                },
+            },
+            ["source_variable_id", "target_variable_id"],
+        ),
+        "example": {"source_variable_id": EXAMPLE_ID, "target_variable_id": EXAMPLE_ID, "backfill": True},
+    },
+    "ConnectionCreated": _obj(
+        {**CONNECTION, "backfilled": {"type": "integer", "description": "Values copied by `backfill` (0 without)"}}
+    ),
     "SetVariable": _obj(
         {"variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY},
         ["variable_id", "learner_id", "value"],
@@ -166,7 +264,9 @@ def _operation(e: Endpoint) -> dict[str, Any]:
             for p in e.params
         ],
         "responses": {
-            str(e.status): {
+            str(e.status): {"description": "No content"}
+            if e.status == 204
+            else {
                 "description": "OK" if e.status == 200 else "Created",
                 "content": {"application/json": {"schema": _ref(e.response)}},
             },

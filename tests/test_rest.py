@@ -41,6 +41,15 @@ async def test_every_documented_path_is_routed():
         ("GET", "/api/courses/{course_id}/variables"), ("GET", "/api/courses/{course_id}/stats"),
         ("GET", "/api/learners"), ("GET", "/api/learners/{learner_id}"), ("GET", "/api/learners/email/{email}"),
         ("GET", "/api/learners/{learner_id}/courses"), ("GET", "/api/learners/{learner_id}/variables"),
+        # DESIGN.md's pipelines contract
+        ("GET", "/api/chatbots"), ("GET", "/api/chatbots/{chatbot_id}"),
+        ("GET", "/api/chatbots/external/{external_id}"), ("GET", "/api/chatbots/{chatbot_id}/variables"),
+        ("GET", "/api/pipelines"), ("POST", "/api/pipelines"),
+        ("GET", "/api/pipelines/{pipeline_id}"), ("PATCH", "/api/pipelines/{pipeline_id}"),
+        ("DELETE", "/api/pipelines/{pipeline_id}"), ("POST", "/api/pipelines/{pipeline_id}/nodes"),
+        ("DELETE", "/api/pipelines/{pipeline_id}/nodes/{node_id}"),
+        ("POST", "/api/pipelines/{pipeline_id}/connections"),
+        ("DELETE", "/api/pipelines/{pipeline_id}/connections/{connection_id}"),
     }  # fmt: skip
     assert {(e.method, e.path) for e in ENDPOINTS} == documented
 
@@ -121,9 +130,9 @@ async def test_variables_endpoints(client, tenant: Tenant, world):
     assert (await client.get("/api/variables?active=false", headers=h)).json()["data"] == []
 
     one = (await client.get(f"/api/variables/{score['id']}", headers=h)).json()
-    assert set(one) == {"id", "course_id", "name", "description", "type", "active", "default_value",
-                        "created_at", "updated_at"}  # fmt: skip
-    assert one["type"] == "number"
+    assert set(one) == {"id", "course_id", "chatbot_id", "name", "description", "type", "direction", "active",
+                        "default_value", "created_at", "updated_at"}  # fmt: skip
+    assert one["type"] == "number" and one["direction"] == "state" and one["chatbot_id"] is None
 
     values = (await client.get(f"/api/variables/{score['id']}/values", headers=h)).json()
     assert [v["value"] for v in values["data"]] == [70, 90, 80]
@@ -141,7 +150,9 @@ async def test_set_variable_endpoint(client, tenant: Tenant, world):
     created = await client.post("/api/variables/set", json=body, headers=h)
     assert created.status_code == 201
     assert created.json()["value"] == 75.5
-    assert set(created.json()) == {"id", "variable_id", "learner_id", "course_run_id", "value", "recorded_at"}
+    assert set(created.json()) == {"id", "variable_id", "learner_id", "course_run_id", "value", "recorded_at",
+                                   "propagated"}  # fmt: skip
+    assert created.json()["propagated"] == []
 
     def bad(**changes: Any) -> dict[str, Any]:
         return {**body, **changes}
