@@ -1,4 +1,5 @@
-"""A realistic demo organization: courses with runs, ~200 learners, variables of every type and thousands of values.
+"""A realistic demo organization: courses with runs, ~200 learners, variables of every type and thousands of values,
+and two chatbots in a pipeline with values that have flowed through it.
 
 Written in bulk through the data layer's tables (not one GraphQL call per value), keeping the current-value table in
 step with the history exactly as `setVariable` does.
@@ -15,7 +16,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from access.tokens import local_user_id
-from db.models import Role
+from db.models import ChatbotKind, ComponentKind, Direction, Role
+from db.queries import pipelines
+from db.queries.chatbots import chatbots
 from db.queries.courses import courses, runs
 from db.queries.learners import enrollments, learners
 from db.queries.organizations import add_member, organizations
@@ -141,12 +144,22 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
 
     variable_rows: list[dict[str, Any]] = []
 
-    def variable(course_id: uuid.UUID | None, name: str, kind: str, description: str, default: Any) -> dict[str, Any]:
+    def variable(
+        course_id: uuid.UUID | None,
+        name: str,
+        kind: str,
+        description: str,
+        default: Any,
+        direction: Direction = Direction.STATE,
+        chatbot_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
         row = {
             "id": uuid.uuid4(),
             "org_id": org_id,
             "course_id": course_id,
-            "course_key": course_id or NIL_UUID,
+            "chatbot_id": chatbot_id,
+            "course_key": course_id or chatbot_id or NIL_UUID,
+            "direction": direction.value,
             "name": name,
             "description": description,
             "type": kind,
@@ -162,11 +175,13 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     variable(None, "tutor_persona", "json", "Settings for the AI tutor's tone", {"tone": "friendly"})
     per_course = []
     for course in course_rows:
+        # The first course's quiz score is an output: the demo pipeline carries it to the tutor chatbot.
+        quiz_direction = Direction.OUTPUT if course is course_rows[0] else Direction.STATE
         per_course.append(
             (
                 course,
                 [
-                    variable(course["id"], "quiz_score", "number", "Latest quiz score (0-100)", None),
+                    variable(course["id"], "quiz_score", "number", "Latest quiz score (0-100)", None, quiz_direction),
                     variable(course["id"], "hours_spent", "number", "Hours of study logged", 0),
                     variable(course["id"], "skill_level", "text", "Self-assessed skill level", "beginner"),
                     variable(course["id"], "completed", "boolean", "Whether the learner finished the course", False),
@@ -174,6 +189,9 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
                 ],
             )
         )
+    prior_skill = variable(
+        course_rows[1]["id"], "prior_skill", "text", "Skill level the tutor assessed", None, Direction.INPUT
+    )
     await conn.execute(insert(variables), variable_rows)
 
     values: list[dict[str, Any]] = []
@@ -264,4 +282,116 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
             for lid, cid, rid in enrolled
         ],
     )
+    await _demo_pipeline(conn, org_id, course_rows, per_course[0][1][0], prior_skill, rng)
     return org_id
+
+
+async def _demo_pipeline(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    course_rows: list[dict[str, Any]],
+    quiz: dict[str, Any],
+    prior_skill: dict[str, Any],
+    rng: random.Random,
+) -> None:
+    """Python Foundations' quiz score feeds the tutor chatbot; the skill level the tutor decides feeds the next
+    course and the career coach. Values flow the way they would in use: backfilled on connect, then the tutor's own
+    outputs carried onwards."""
+    created = utcnow() - timedelta(days=60)
+    bots = [
+        ("py-tutor", "Python Tutor", "Explains mistakes and adapts exercises to the learner.", ChatbotKind.EDUCATION),
+        ("career-coach", "Career Coach", "Suggests the next course from the learner's goals.", ChatbotKind.GENERAL),
+    ]
+    bot_rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "external_id": external_id,
+            "name": name,
+            "description": description,
+            "kind": kind.value,
+            "active": True,
+            "created_at": created,
+            "updated_at": created,
+        }
+        for external_id, name, description, kind in bots
+    ]
+    await conn.execute(insert(chatbots), bot_rows)
+    tutor_id, coach_id = bot_rows[0]["id"], bot_rows[1]["id"]
+
+    def bot_variable(bot: uuid.UUID, name: str, kind: str, direction: Direction, description: str) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "course_id": None,
+            "chatbot_id": bot,
+            "course_key": bot,
+            "direction": direction.value,
+            "name": name,
+            "description": description,
+            "type": kind,
+            "active": True,
+            "default_value": None,
+            "created_at": created,
+            "updated_at": created,
+        }
+
+    quiz_in = bot_variable(tutor_id, "quiz_score", "number", Direction.INPUT, "The learner's latest quiz score")
+    skill = bot_variable(tutor_id, "skill_level", "text", Direction.OUTPUT, "The level the tutor assessed")
+    coach_skill = bot_variable(coach_id, "skill_level", "text", Direction.INPUT, "The tutor's assessment")
+    await conn.execute(insert(variables), [quiz_in, skill, coach_skill])
+
+    fields = {"name": "Python to Data Science", "description": "Quiz score to the tutor, skill level onwards"}
+    pipeline_id = (await pipelines.insert_pipeline(conn, org_id, fields))["id"]
+    placed = [
+        (ComponentKind.COURSE, course_rows[0]["id"], 0.0, 80.0),
+        (ComponentKind.CHATBOT, tutor_id, 340.0, 80.0),
+        (ComponentKind.COURSE, course_rows[1]["id"], 680.0, 0.0),
+        (ComponentKind.CHATBOT, coach_id, 680.0, 200.0),
+    ]
+    for kind, component_id, x, y in placed:
+        await pipelines.add_node(conn, org_id, pipeline_id, kind, component_id, x, y)
+    await pipelines.connect(
+        conn, org_id, pipeline_id, quiz["id"], quiz_in["id"], backfill=True, recorded_by_user="demo"
+    )
+
+    # The tutor read each score and wrote its assessment: its own output, recorded a little later.
+    scored = (await conn.execute(select(current).where(current.c.variable_id == quiz_in["id"]))).mappings().all()
+    when = utcnow()
+    assessed = [
+        {
+            "id": uuid.uuid4(),
+            "org_id": org_id,
+            "variable_id": skill["id"],
+            "learner_id": row["learner_id"],
+            "course_run_id": None,
+            "value": LEVELS[min(3, max(0, int((row["value"] - 45) / 15)))],
+            "value_number": None,
+            "recorded_at": when + timedelta(milliseconds=rng.randint(1, 999)),
+            "recorded_by_key_id": None,
+            "recorded_by_user": "demo",
+        }
+        for row in scored
+    ]
+    if assessed:
+        await conn.execute(insert(history), assessed)
+        await conn.execute(insert(current), [_current_row(row) for row in assessed])
+    for target in (prior_skill, coach_skill):
+        await pipelines.connect(
+            conn, org_id, pipeline_id, skill["id"], target["id"], backfill=True, recorded_by_user="demo"
+        )
+
+
+def _current_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The current-value row of a history row recorded with no course run."""
+    return {
+        "variable_id": row["variable_id"],
+        "learner_id": row["learner_id"],
+        "run_key": NIL_UUID,
+        "org_id": row["org_id"],
+        "course_run_id": None,
+        "value_id": row["id"],
+        "value": row["value"],
+        "value_number": row["value_number"],
+        "recorded_at": row["recorded_at"],
+    }
