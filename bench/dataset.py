@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -36,6 +37,52 @@ class Dataset:
     variable_ids: list[uuid.UUID]  # number variables other than the big one
     big_variable_id: uuid.UUID
     course_ids: list[uuid.UUID]
+    feed_variable_id: uuid.UUID  # an output of course 0 connected to an input of each of three chatbots
+
+
+FEEDS = 3
+
+
+def _feed(conn: psycopg.Connection[Any], org: uuid.UUID, course: uuid.UUID, now: datetime) -> uuid.UUID:
+    """A number output of `course`, connected in one active pipeline to a number input of each of three chatbots."""
+    feed = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO variables (id, org_id, course_id, course_key, name, type, active, direction, created_at,"
+        " updated_at) VALUES (%s, %s, %s, %s, 'feed_out', 'number', true, 'output', %s, %s)",
+        (feed, org, course, course, now, now),
+    )
+    pipeline = uuid.uuid4()
+    conn.execute(
+        "INSERT INTO pipelines (id, org_id, name, active, created_at, updated_at)"
+        " VALUES (%s, %s, 'Bench', true, %s, %s)",
+        (pipeline, org, now, now),
+    )
+    nodes = [("course", course)]
+    for i in range(FEEDS):
+        bot, target = uuid.uuid4(), uuid.uuid4()
+        conn.execute(
+            "INSERT INTO chatbots (id, org_id, external_id, name, kind, active, created_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, 'general', true, %s, %s)",
+            (bot, org, f"bot-{i}", f"Bot {i}", now, now),
+        )
+        conn.execute(
+            "INSERT INTO variables (id, org_id, chatbot_id, course_key, name, type, active, direction, created_at,"
+            " updated_at) VALUES (%s, %s, %s, %s, 'feed_in', 'number', true, 'input', %s, %s)",
+            (target, org, bot, bot, now, now),
+        )
+        conn.execute(
+            "INSERT INTO pipeline_connections (id, org_id, pipeline_id, source_variable_id, target_variable_id,"
+            " active_target, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (uuid.uuid4(), org, pipeline, feed, target, target, now + timedelta(microseconds=i)),
+        )
+        nodes.append(("chatbot", bot))
+    for kind, component in nodes:
+        conn.execute(
+            "INSERT INTO pipeline_nodes (id, org_id, pipeline_id, component_kind, component_id, x, y, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, 0, 0, %s)",
+            (uuid.uuid4(), org, pipeline, kind, component, now),
+        )
+    return feed
 
 
 def reset(dsn: str, database_url: str) -> None:
@@ -100,6 +147,7 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
                             (uuid.uuid4(), org, v, lid, str(score), float(score), now - timedelta(seconds=n))
                         )
                         n += 1
+        feed = _feed(conn, org, courses[1], now)
         conn.execute(
             """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
                                            value_number, recorded_at)
@@ -120,7 +168,7 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
         conn.execute("VACUUM ANALYZE")
     holders = max(1, (size.values - size.big_values) // size.per_learner)
     print(f"data set: {size} in {time.perf_counter() - started:.0f} s")
-    return Dataset(org, key.secret, learners[: min(holders, 5000)], [v for v, _ in others], big, courses)
+    return Dataset(org, key.secret, learners[: min(holders, 5000)], [v for v, _ in others], big, courses, feed)
 
 
 def reuse(dsn: str) -> Dataset | None:
@@ -139,7 +187,8 @@ def reuse(dsn: str) -> Dataset | None:
             " VALUES (%s, %s, 'bench', %s, %s, %s)",
             (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
         )
-        variables = [r[0] for r in conn.execute("SELECT id FROM variables WHERE org_id = %s ORDER BY name", (org_id,))]
+        variables = [r[0] for r in conn.execute(
+            "SELECT id FROM variables WHERE org_id = %s AND name LIKE 'var%%' ORDER BY name", (org_id,))]  # fmt: skip
         big = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'var_0'", (org_id,)).fetchone()[0]  # type: ignore[index]  # the variable exists: the data set was just made
         learners = [
             r[0]
@@ -151,5 +200,8 @@ def reuse(dsn: str) -> Dataset | None:
             )
         ]
         courses = [r[0] for r in conn.execute("SELECT id FROM courses WHERE org_id = %s ORDER BY name", (org_id,))]
+        feed = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'feed_out'", (org_id,)).fetchone()
         conn.commit()
-    return Dataset(org_id, key.secret, learners, [v for v in variables if v != big], big, courses)
+    if feed is None:  # a data set from before the pipelines scenario
+        return None
+    return Dataset(org_id, key.secret, learners, [v for v in variables if v != big], big, courses, feed[0])

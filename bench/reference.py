@@ -78,7 +78,9 @@ async def set_variable(request: Request) -> Response:
         target = await (await conn.execute(
             """SELECT v.type, v.active, v.course_id,
                       (SELECT true FROM learners WHERE id = %s AND org_id = %s) AS learner_ok,
-                      NULL::uuid AS run_course_id
+                      NULL::uuid AS run_course_id,
+                      EXISTS (SELECT * FROM pipeline_connections c
+                              WHERE c.source_variable_id = v.id AND c.active_target IS NOT NULL) AS feeds
                FROM variables v WHERE v.id = %s AND v.org_id = %s""",
             (learner_id, org, variable_id, org))).fetchone()  # fmt: skip
         if target is None or not target["learner_ok"]:
@@ -90,23 +92,53 @@ async def set_variable(request: Request) -> Response:
                                             recorded_at, recorded_by_key_id, recorded_by_user)
                VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, NULL)""",
             (value_id, org, variable_id, learner_id, stored, value, now, key_id))  # fmt: skip
-        await conn.execute(
-            """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
-                                           value_number, recorded_at)
-               VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s)
-               ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
-                 value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
-               WHERE current_values.recorded_at <= excluded.recorded_at""",
-            (variable_id, learner_id, NIL, org, value_id, stored, value, now),
-        )
+        await _advance(conn, org, variable_id, learner_id, value_id, stored, value, now)
         if target["course_id"] is not None:
-            await conn.execute(
-                """INSERT INTO enrollments (id, org_id, learner_id, course_id, course_run_id, run_key, enrolled_at)
-                   VALUES (%s, %s, %s, %s, NULL, %s, %s) ON CONFLICT (learner_id, course_id, run_key) DO NOTHING""",
-                (uuid.uuid4(), org, learner_id, target["course_id"], NIL, datetime.now(UTC)),
-            )
+            await _enroll(conn, org, learner_id, target["course_id"])
+        propagated = []
+        if target["feeds"]:  # the same writes for each connected input, by hand, in the same transaction
+            connections = await (await conn.execute(
+                """SELECT c.id AS connection_id, v.id AS variable_id, v.type, v.course_id
+                   FROM pipeline_connections c JOIN variables v ON v.id = c.target_variable_id
+                   WHERE c.org_id = %s AND c.source_variable_id = %s AND c.active_target IS NOT NULL
+                   ORDER BY c.created_at, c.id""", (org, variable_id))).fetchall()  # fmt: skip
+            for c in connections:
+                carried_id, at = uuid.uuid4(), datetime.now(UTC)
+                await conn.execute(
+                    """INSERT INTO variable_values (id, org_id, variable_id, learner_id, course_run_id, value,
+                         value_number, recorded_at, recorded_by_key_id, recorded_by_user, source_value_id,
+                         connection_id) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, NULL, %s, %s)""",
+                    (carried_id, org, c["variable_id"], learner_id, stored, value, at, key_id, value_id,
+                     c["connection_id"]))  # fmt: skip
+                await _advance(conn, org, c["variable_id"], learner_id, carried_id, stored, value, at)
+                if c["course_id"] is not None:
+                    await _enroll(conn, org, learner_id, c["course_id"])
+                propagated.append({"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
+                                   "connection_id": str(c["connection_id"])})  # fmt: skip
     return _json({"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
-                  "course_run_id": None, "value": value, "recorded_at": _time(now)}, 201)  # fmt: skip
+                  "course_run_id": None, "value": value, "recorded_at": _time(now), "propagated": propagated},
+                 201)  # fmt: skip
+
+
+async def _advance(conn: AsyncConnection[Any], org: uuid.UUID, variable_id: uuid.UUID, learner_id: uuid.UUID,
+                   value_id: uuid.UUID, stored: str, value: float, at: datetime) -> None:  # fmt: skip
+    await conn.execute(
+        """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
+                                       value_number, recorded_at)
+           VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s)
+           ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
+             value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
+           WHERE current_values.recorded_at <= excluded.recorded_at""",
+        (variable_id, learner_id, NIL, org, value_id, stored, value, at),
+    )
+
+
+async def _enroll(conn: AsyncConnection[Any], org: uuid.UUID, learner_id: uuid.UUID, course_id: uuid.UUID) -> None:
+    await conn.execute(
+        """INSERT INTO enrollments (id, org_id, learner_id, course_id, course_run_id, run_key, enrolled_at)
+           VALUES (%s, %s, %s, %s, NULL, %s, %s) ON CONFLICT (learner_id, course_id, run_key) DO NOTHING""",
+        (uuid.uuid4(), org, learner_id, course_id, NIL, datetime.now(UTC)),
+    )
 
 
 async def learner_variables(request: Request) -> Response:
@@ -140,8 +172,8 @@ async def values_page(request: Request) -> Response:
     limit = int(request.query_params.get("limit", 100))
     async with pool.connection() as conn:
         exists = await (await conn.execute(
-            """SELECT name, description, type, active, default_value, id, org_id, course_id, course_key,
-                      created_at, updated_at FROM variables WHERE org_id = %s AND id = %s""",
+            """SELECT name, description, type, active, default_value, id, org_id, course_id, chatbot_id, course_key,
+                      direction, created_at, updated_at FROM variables WHERE org_id = %s AND id = %s""",
             (org, variable_id))).fetchone()  # fmt: skip
         if exists is None:
             return _json({"error": "not_found", "message": "not found"}, 404)

@@ -143,6 +143,18 @@ request = function()
 end
 """,
         ),
+        "rest_set_propagating": _lua(
+            folder,
+            "rest_set_propagating",
+            common
+            + f"""
+request = function()
+  local body = string.format('{{"variable_id":"{data.feed_variable_id}","learner_id":"%s","value":%d}}',
+                             pick(learners), math.random(0, 100))
+  return wrk.format("POST", "/api/variables/set", nil, body)
+end
+""",
+        ),
         "learner_variables": _lua(
             folder,
             "learner_variables",
@@ -290,10 +302,14 @@ def same_answers(app: str, ref: str, data: Dataset) -> None:
             ours, theirs = client.get(app + path), client.get(ref + path)
             if ours.status_code != 200 or ours.json() != theirs.json():
                 raise RuntimeError(f"app and reference disagree on GET {path}:\n{ours.text[:300]}\n{theirs.text[:300]}")
-        body = {"variable_id": str(data.variable_ids[0]), "learner_id": str(data.learner_ids[0]), "value": 7}
-        ours, theirs = (client.post(base + "/api/variables/set", json=body) for base in (app, ref))
-        if (ours.status_code, theirs.status_code) != (201, 201) or ours.json().keys() != theirs.json().keys():
-            raise RuntimeError("app and reference disagree on POST /api/variables/set")
+        for variable in (data.variable_ids[0], data.feed_variable_id):
+            body = {"variable_id": str(variable), "learner_id": str(data.learner_ids[0]), "value": 7}
+            ours, theirs = (client.post(base + "/api/variables/set", json=body).json() for base in (app, ref))
+            same = ours.keys() == theirs.keys() and [p["variable_id"] for p in ours.get("propagated", ())] == [
+                p["variable_id"] for p in theirs.get("propagated", ())
+            ]
+            if not same or len(ours["propagated"]) != (3 if variable == data.feed_variable_id else 0):
+                raise RuntimeError(f"app and reference disagree on POST /api/variables/set:\n{ours}\n{theirs}")
 
 
 def aggregate_scenario(base: str, data: Dataset, database_url: str, samples: int) -> dict[str, Any]:
@@ -369,6 +385,49 @@ def nested_statement_count(database_url: str, data: Dataset) -> int:
     return asyncio.run(run())
 
 
+def backfill_figure(database_url: str, data: Dataset) -> dict[str, Any]:
+    """Connects the big variable (one current value for each of the data set's learners) to a new chatbot's input
+    with `backfill`, times the connect, and rolls it all back, so the data set stays as it was."""
+    from sqlalchemy import text
+
+    from db.engine import Database
+    from db.models import ComponentKind
+    from db.queries import chatbots, pipelines
+
+    async def run() -> dict[str, Any]:
+        db = Database.from_url(database_url)
+        try:
+            async with db.engine.connect() as conn:
+                transaction = await conn.begin()
+                await conn.execute(
+                    text("UPDATE variables SET direction = 'output' WHERE id = :id"), {"id": data.big_variable_id}
+                )
+                bot = await chatbots.insert_chatbot(conn, data.org_id, {"name": "Backfill", "kind": "general"})
+                target = uuid.uuid4()
+                await conn.execute(
+                    text("INSERT INTO variables (id, org_id, chatbot_id, course_key, name, type, active, direction,"
+                         " created_at, updated_at) VALUES (:id, :org, :bot, :bot, 'score_in', 'number', true,"
+                         " 'input', now(), now())"),
+                    {"id": target, "org": data.org_id, "bot": bot["id"]},
+                )  # fmt: skip
+                pipeline = await pipelines.insert_pipeline(conn, data.org_id, {"name": f"Backfill {uuid.uuid4()}"})
+                owner = text("SELECT course_id FROM variables WHERE id = :id")
+                course = (await conn.execute(owner, {"id": data.big_variable_id})).scalar_one()
+                await pipelines.add_node(conn, data.org_id, pipeline["id"], ComponentKind.COURSE, course, 0, 0)
+                await pipelines.add_node(conn, data.org_id, pipeline["id"], ComponentKind.CHATBOT, bot["id"], 0, 0)
+                started = time.perf_counter()
+                done = await pipelines.connect(
+                    conn, data.org_id, pipeline["id"], data.big_variable_id, target, backfill=True
+                )
+                seconds = time.perf_counter() - started
+                await transaction.rollback()
+        finally:
+            await db.dispose()
+        return {"values": done.backfilled, "seconds": round(seconds, 2)}
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the harness (< 2 minutes)")
@@ -424,6 +483,9 @@ def main(argv: list[str] | None = None) -> int:
             s = _scripts(Path(tmp), data)
             scenarios: dict[str, Callable[[], dict[str, Any]]] = {
                 "rest_set": lambda: compare("rest_set", (app, s["rest_set"]), (ref, s["rest_set"]), args),
+                "rest_set_propagating": lambda: compare(
+                    "rest_set_propagating", (app, s["rest_set_propagating"]), (ref, s["rest_set_propagating"]), args
+                ),
                 "rest_learner_variables": lambda: compare(
                     "rest_learner_variables", (app, s["learner_variables"]), (ref, s["learner_variables"]), args
                 ),
@@ -442,11 +504,12 @@ def main(argv: list[str] | None = None) -> int:
                 "aggregate": lambda: aggregate_scenario(app, data, database_url, 3 if args.smoke else 15),
             }  # fmt: skip
             chosen = args.only.split(",") if args.only else list(scenarios)
-            unknown = set(chosen) - set(scenarios)
+            unknown = set(chosen) - set(scenarios) - {"backfill"}
             if unknown:
                 raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
-            results = [scenarios[name]() for name in chosen]
+            results = [scenarios[name]() for name in chosen if name in scenarios]
         statements = nested_statement_count(database_url, data) if "graphql_nested" in chosen else None
+        backfill = backfill_figure(database_url, data) if "backfill" in chosen or not args.only else None
     finally:
         for p in processes:
             p.terminate()
@@ -466,10 +529,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['app_p50_ms']:>8}/{r['app_p99_ms']:<8}  {spread:>15}")  # fmt: skip
     if statements is not None:
         print(f"graphql_nested issues {statements} SQL statements per request")
+    if backfill is not None:
+        print(f"backfill: {backfill['values']} current values copied in {backfill['seconds']} s (rolled back)")
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
                "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
                "connections": args.connections, "slice": args.slice, "cpu_steadiness": steady}  # fmt: skip
-    (HERE / "results.json").write_text(json.dumps({"scenarios": results, "machine": machine}, indent=2))
+    output = {"scenarios": results, "machine": machine, "backfill": backfill}
+    (HERE / "results.json").write_text(json.dumps(output, indent=2))
     return 0
 
 

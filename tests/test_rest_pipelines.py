@@ -149,3 +149,37 @@ async def test_another_organizations_objects_are_404_on_every_new_path(
     assert [p["id"] for p in (await client.get("/api/pipelines", headers=theirs)).json()["data"]] == [own["id"]]
     detail = (await client.get(base, headers=h)).json()
     assert detail["name"] == "Mine" and len(detail["nodes"]) == 1  # nothing of theirs changed ours
+
+
+async def test_rest_and_graphql_answer_the_same_pipeline(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    h, w = tenant.key_headers, await _setup(gql)
+    pipeline = (
+        await client.post("/api/pipelines", json={"name": "Same", "description": "both ways"}, headers=h)
+    ).json()
+    base = f"/api/pipelines/{pipeline['id']}"
+    for kind, component in (("course", w["course"]), ("chatbot", w["tutor"])):
+        await client.post(f"{base}/nodes", json={"component_kind": kind, "component_id": component["id"]}, headers=h)
+    body = {"source_variable_id": w["quiz"]["id"], "target_variable_id": w["quiz_in"]["id"]}
+    await client.post(f"{base}/connections", json=body, headers=h)
+    rest = (await client.get(base, headers=h)).json()
+    data = await gql(
+        """query($id: UUID!) { pipeline(id: $id) { id name description active createdAt updatedAt
+             nodes { id pipelineId componentKind componentId name x y createdAt }
+             connections { id pipelineId sourceVariableId targetVariableId createdAt } } }""",
+        {"id": pipeline["id"]},
+    )
+    graph = data["pipeline"]
+    assert (rest["id"], rest["name"], rest["description"], rest["active"], rest["created_at"]) == (
+        graph["id"], graph["name"], graph["description"], graph["active"], graph["createdAt"]
+    )  # fmt: skip
+    assert [(n["id"], n["component_kind"], n["component_id"], n["name"], n["x"]) for n in rest["nodes"]] == [
+        (n["id"], n["componentKind"].lower(), n["componentId"], n["name"], n["x"]) for n in graph["nodes"]
+    ]
+    assert [(c["id"], c["source_variable_id"], c["target_variable_id"]) for c in rest["connections"]] == [
+        (c["id"], c["sourceVariableId"], c["targetVariableId"]) for c in graph["connections"]
+    ]
+    bot = (await client.get(f"/api/chatbots/{w['tutor']['id']}", headers=h)).json()
+    graph_bot = await gql("query($id: UUID!) { chatbot(id: $id) { id name externalId kind } }", {"id": bot["id"]})
+    assert (bot["name"], bot["external_id"], bot["kind"]) == (
+        graph_bot["chatbot"]["name"], graph_bot["chatbot"]["externalId"], graph_bot["chatbot"]["kind"].lower()
+    )  # fmt: skip
