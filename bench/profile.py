@@ -51,7 +51,7 @@ from bench.dataset import Dataset, reuse
 from bench.run import DEFAULT_URL, LEARNER_VARIABLES_QUERY
 
 ASGI = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
-SCENARIOS = ["set", "learner_variables", "values_page", "graphql_learner_variables",
+SCENARIOS = ["set", "set_propagating", "learner_variables", "values_page", "graphql_learner_variables",
              *(f"learner_variables:{variant}" for variant in ablation.VARIANTS)]  # fmt: skip
 
 
@@ -60,6 +60,9 @@ def _requests(name: str, data: Dataset, rng: random.Random) -> tuple[str, str, b
     if name == "set":
         body = {"variable_id": str(rng.choice(data.variable_ids[:50])), "learner_id": learner,
                 "value": rng.randint(0, 100)}  # fmt: skip
+        return "POST", "/api/variables/set", orjson.dumps(body)
+    if name == "set_propagating":
+        body = {"variable_id": str(data.feed_variable_id), "learner_id": learner, "value": rng.randint(0, 100)}
         return "POST", "/api/variables/set", orjson.dumps(body)
     if name == "learner_variables":
         return "GET", f"/api/learners/{learner}/variables", b""

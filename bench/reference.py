@@ -102,35 +102,38 @@ async def set_variable(request: Request) -> Response:
                    FROM pipeline_connections c JOIN variables v ON v.id = c.target_variable_id
                    WHERE c.org_id = %s AND c.source_variable_id = %s AND c.active_target IS NOT NULL
                    ORDER BY c.created_at, c.id""", (org, variable_id))).fetchall()  # fmt: skip
-            for c in connections:
-                carried_id, at = uuid.uuid4(), datetime.now(UTC)
-                await conn.execute(
+            at = datetime.now(UTC)
+            carried = [(uuid.uuid4(), c) for c in connections]
+            async with conn.cursor() as cur:  # each statement once per target, sent together, as the app does
+                await cur.executemany(
                     """INSERT INTO variable_values (id, org_id, variable_id, learner_id, course_run_id, value,
                          value_number, recorded_at, recorded_by_key_id, recorded_by_user, source_value_id,
                          connection_id) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, NULL, %s, %s)""",
-                    (carried_id, org, c["variable_id"], learner_id, stored, value, at, key_id, value_id,
-                     c["connection_id"]))  # fmt: skip
-                await _advance(conn, org, c["variable_id"], learner_id, carried_id, stored, value, at)
-                if c["course_id"] is not None:
-                    await _enroll(conn, org, learner_id, c["course_id"])
-                propagated.append({"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
-                                   "connection_id": str(c["connection_id"])})  # fmt: skip
+                    [(carried_id, org, c["variable_id"], learner_id, stored, value, at, key_id, value_id,
+                      c["connection_id"]) for carried_id, c in carried])  # fmt: skip
+                await cur.executemany(ADVANCE, [(c["variable_id"], learner_id, NIL, org, carried_id, stored, value, at)
+                                                for carried_id, c in carried])  # fmt: skip
+            courses = [c["course_id"] for c in connections if c["course_id"] is not None]
+            for course_id in courses:
+                await _enroll(conn, org, learner_id, course_id)
+            propagated = [{"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
+                           "connection_id": str(c["connection_id"])} for carried_id, c in carried]  # fmt: skip
     return _json({"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
                   "course_run_id": None, "value": value, "recorded_at": _time(now), "propagated": propagated},
                  201)  # fmt: skip
 
 
+ADVANCE = """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
+                                        value_number, recorded_at)
+             VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s)
+             ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
+               value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
+             WHERE current_values.recorded_at <= excluded.recorded_at"""
+
+
 async def _advance(conn: AsyncConnection[Any], org: uuid.UUID, variable_id: uuid.UUID, learner_id: uuid.UUID,
                    value_id: uuid.UUID, stored: str, value: float, at: datetime) -> None:  # fmt: skip
-    await conn.execute(
-        """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
-                                       value_number, recorded_at)
-           VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s)
-           ON CONFLICT (variable_id, learner_id, run_key) DO UPDATE SET value_id = excluded.value_id,
-             value = excluded.value, value_number = excluded.value_number, recorded_at = excluded.recorded_at
-           WHERE current_values.recorded_at <= excluded.recorded_at""",
-        (variable_id, learner_id, NIL, org, value_id, stored, value, at),
-    )
+    await conn.execute(ADVANCE, (variable_id, learner_id, NIL, org, value_id, stored, value, at))
 
 
 async def _enroll(conn: AsyncConnection[Any], org: uuid.UUID, learner_id: uuid.UUID, course_id: uuid.UUID) -> None:

@@ -14,7 +14,7 @@ and `as_runner(conn)` wraps a SQLAlchemy connection a caller already holds (a wr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
@@ -62,6 +62,9 @@ class Runner(Protocol):
 
     def execute(self, query: Prepared, **params: Any) -> Awaitable[Any]: ...
 
+    async def execute_many(self, query: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
+        """`query` once for each of `rows`, sent together where the driver can (psycopg's pipeline)."""
+
 
 class AlchemyRunner:
     """Runs `Prepared` statements on a SQLAlchemy connection (SQLite, or a transaction already open)."""
@@ -77,6 +80,10 @@ class AlchemyRunner:
     async def execute(self, query: Prepared, **params: Any) -> None:
         dialect = self.conn.dialect
         await self.conn.execute(query.statement(dialect.name), query.alchemy_params(dialect, params))
+
+    async def execute_many(self, query: Prepared, rows: Sequence[Mapping[str, Any]]) -> None:
+        dialect = self.conn.dialect
+        await self.conn.execute(query.statement(dialect.name), [query.alchemy_params(dialect, dict(r)) for r in rows])
 
 
 # What query functions take: a runner, or a SQLAlchemy connection a caller holds (inside a write transaction).

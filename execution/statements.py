@@ -128,3 +128,12 @@ class PsycopgRunner:
 
     def execute(self, query: Statement, **params: Any) -> Awaitable[Any]:
         return self._send(query, params)
+
+    async def execute_many(self, query: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One statement per row, sent in one batch: psycopg's `executemany` uses the pipeline, so the rows cost
+        one round trip rather than one each."""
+        compiled = query.compiled(self.dialect)
+        for seen in self.record:
+            seen.extend([compiled.sql] * len(rows))
+        async with self.conn.cursor() as cursor:
+            await cursor.executemany(compiled.sql, [compiled.bind(row) for row in rows])

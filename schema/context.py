@@ -20,7 +20,7 @@ class Context:
     make_loader: MakeLoader
     # Values a set has just carried along its connections, by the source value's id: its answer lists them
     # without reading them back.
-    carried: dict[uuid.UUID, list[Any]] = field(default_factory=dict, init=False, repr=False)
+    carried: dict[uuid.UUID, Any] = field(default_factory=dict, init=False, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property

@@ -151,22 +151,16 @@ class _Rollback(Exception):
 
 
 async def _carry(
-    conn: Any,
-    org: uuid.UUID,
-    new: values.NewValue,
-    source_value_id: uuid.UUID,
-    source_type: str,
-    connection: Any,
-    carried: list[Propagation],
-) -> InvalidInputError | None:
-    """Records what one connection carries from a new value into its target, in the set's transaction."""
-    stored, number = pipelines.carried_value(source_type, connection["type"], new.value, new.value_number)
-    if isinstance(stored, str) and len(stored) > MAX_TEXT:
-        return InvalidInputError(message="value: too long for a text input it is connected to", field="value")
-    row = await values.record_value(
-        conn,
-        org,
-        values.NewValue(
+    conn: Any, org: uuid.UUID, new: values.NewValue, source_value_id: uuid.UUID, source_type: str
+) -> list[Propagation] | InvalidInputError:
+    """Records what each active connection from the new value's variable carries into its target, in the set's
+    transaction: all the targets' rows at once."""
+    carried, courses_reached = [], []
+    for connection in await pipelines.targets_of(conn, org, new.variable_id):
+        stored, number = pipelines.carried_value(source_type, connection["type"], new.value, new.value_number)
+        if isinstance(stored, str) and len(stored) > MAX_TEXT:
+            return InvalidInputError(message="value: too long for a text input it is connected to", field="value")
+        target = values.NewValue(
             variable_id=connection["variable_id"],
             learner_id=new.learner_id,
             course_run_id=None,
@@ -174,20 +168,17 @@ async def _carry(
             value_number=number,
             recorded_by_key_id=new.recorded_by_key_id,
             recorded_by_user=new.recorded_by_user,
-        ),
-        source_value_id=source_value_id,
-        connection_id=connection["connection_id"],
-    )
-    if connection["course_id"] is not None:  # a learner receiving a value in a course is enrolled in it
-        await learners.ensure_enrolled(
-            conn, org, learner_id=new.learner_id, course_id=connection["course_id"], course_run_id=None
         )
-    carried.append(
-        Propagation(
-            variable_id=connection["variable_id"], value_id=row["id"], connection_id=connection["connection_id"]
-        )
-    )
-    return None
+        carried.append(values.Carried(target, source_value_id, connection["connection_id"]))
+        if connection["course_id"] is not None:  # a learner receiving a value in a course is enrolled in it
+            courses_reached.append(connection["course_id"])
+    rows = await values.record_carried(conn, org, carried)
+    if courses_reached:
+        await learners.ensure_enrolled_in(conn, org, new.learner_id, courses_reached)
+    return [
+        Propagation(variable_id=row["variable_id"], value_id=row["id"], connection_id=row["connection_id"])
+        for row in rows
+    ]
 
 
 @strawberry.type
@@ -430,10 +421,10 @@ class Mutation(PipelineMutation):
                     )
                 carried: list[Propagation] = []
                 if target.feeds:  # read only when a connection exists: a plain set costs no statement more
-                    for connection in await pipelines.targets_of(conn, org, input.variable_id):
-                        problem = await _carry(conn, org, new, row["id"], target.type, connection, carried)
-                        if problem is not None:
-                            raise _Rollback(problem)  # the source's row is not kept without its targets'
+                    outcome = await _carry(conn, org, new, row["id"], target.type)
+                    if isinstance(outcome, InvalidInputError):
+                        raise _Rollback(outcome)  # the source's row is not kept without its targets'
+                    carried = outcome
                 ctx.carried[row["id"]] = carried
         except _Rollback as stop:
             return stop.error

@@ -126,6 +126,16 @@ async def ensure_enrolled(
     )
 
 
+async def ensure_enrolled_in(
+    conn: Source, org_id: uuid.UUID, learner_id: uuid.UUID, course_ids: list[uuid.UUID]
+) -> None:
+    """`ensure_enrolled` in several courses, with no course run, in one batch."""
+    now = utcnow()
+    rows = [{"id": uuid.uuid4(), "org_id": org_id, "learner_id": learner_id, "course_id": course_id,
+             "course_run_id": None, "run_key": NIL_UUID, "enrolled_at": now} for course_id in course_ids]  # fmt: skip
+    await as_runner(conn).execute_many(ENROLL, rows)
+
+
 async def enroll(
     conn: AsyncConnection,
     org_id: uuid.UUID,

@@ -82,16 +82,8 @@ def _advance_current(dialect: str) -> Any:
 ADVANCE_CURRENT = Prepared(_advance_current)
 
 
-async def record_value(
-    conn: Source,
-    org_id: uuid.UUID,
-    new_value: NewValue,
-    *,
-    source_value_id: uuid.UUID | None = None,
-    connection_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
-    """Appends to the history and moves the current value forward, in the caller's transaction. A value carried by
-    a connection names its source value and the connection.
+async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> dict[str, Any]:
+    """Appends to the history and moves the current value forward, in the caller's transaction.
 
     The current row only moves to a newer timestamp, so concurrent writers converge on the latest write
     whatever order their upserts land in.
@@ -109,11 +101,7 @@ async def record_value(
         "recorded_by_key_id": new_value.recorded_by_key_id,
         "recorded_by_user": new_value.recorded_by_user,
     }
-    if connection_id is None:
-        await runner.execute(RECORD, **row)
-    else:
-        row["source_value_id"], row["connection_id"] = source_value_id, connection_id
-        await runner.execute(RECORD_CARRIED, **row)
+    await runner.execute(RECORD, **row)
     await runner.execute(
         ADVANCE_CURRENT,
         variable_id=new_value.variable_id,
@@ -127,6 +115,37 @@ async def record_value(
         recorded_at=row["recorded_at"],
     )
     return row
+
+
+@dataclass(slots=True)
+class Carried:
+    """A value a connection carries from a source value into its target variable."""
+
+    value: NewValue
+    source_value_id: uuid.UUID
+    connection_id: uuid.UUID
+
+
+async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carried]) -> list[dict[str, Any]]:
+    """`record_value` for every value one source value's connections carry, each naming its origin: all the
+    history rows in one batch, then all the current values in another."""
+    runner = as_runner(conn)
+    now = utcnow()
+    history_rows: list[dict[str, Any]] = []
+    current_rows: list[dict[str, Any]] = []
+    for item in carried:
+        new = item.value
+        row = {"id": uuid.uuid4(), "org_id": org_id, "variable_id": new.variable_id, "learner_id": new.learner_id,
+               "course_run_id": None, "value": new.value, "value_number": new.value_number, "recorded_at": now,
+               "recorded_by_key_id": new.recorded_by_key_id, "recorded_by_user": new.recorded_by_user,
+               "source_value_id": item.source_value_id, "connection_id": item.connection_id}  # fmt: skip
+        history_rows.append(row)
+        current_rows.append({"variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": NIL_UUID,
+                             "org_id": org_id, "course_run_id": None, "value_id": row["id"], "value": new.value,
+                             "value_number": new.value_number, "recorded_at": now})  # fmt: skip
+    await runner.execute_many(RECORD_CARRIED, history_rows)
+    await runner.execute_many(ADVANCE_CURRENT, current_rows)
+    return history_rows
 
 
 def _values_page(by_learner: bool) -> Prepared:
