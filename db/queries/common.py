@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,6 +17,7 @@ from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
 from db.prepared import ROW_PREFIX, Prepared, Row, Source, as_runner
+from db.types import utcnow
 
 # Child lists are ordered by creation; enrollments call theirs `enrolled_at`.
 ORDER_COLUMN = {"enrollments": "enrolled_at"}
@@ -131,6 +132,39 @@ def group_rows(rows: Iterable[Row], key: str, keys: Sequence[Hashable]) -> list[
     for row in rows:
         groups[row[key]].append(row)
     return [groups.get(k, []) for k in keys]
+
+
+async def get_by_external_id(conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, external_id: str) -> Row | None:
+    stmt = select(tbl).where(tbl.c.org_id == org_id, tbl.c.external_id == external_id)
+    return (await conn.execute(stmt)).mappings().first()
+
+
+async def external_id_taken(
+    conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, external_id: str, except_id: uuid.UUID | None = None
+) -> bool:
+    stmt = select(tbl.c.id).where(tbl.c.org_id == org_id, tbl.c.external_id == external_id)
+    if except_id is not None:
+        stmt = stmt.where(tbl.c.id != except_id)
+    return (await conn.execute(stmt)).first() is not None
+
+
+async def insert_component(conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, fields: dict[str, Any]) -> Row:
+    """A new course or chatbot: its own id, the organization's, and both times now."""
+    now = utcnow()
+    values = {"id": uuid.uuid4(), "org_id": org_id, "created_at": now, "updated_at": now, **fields}
+    return (await conn.execute(insert(tbl).values(values).returning(tbl))).mappings().one()
+
+
+async def update_component(
+    conn: AsyncConnection, tbl: Table, org_id: uuid.UUID, row_id: uuid.UUID, fields: dict[str, Any]
+) -> Row | None:
+    stmt = (
+        update(tbl)
+        .where(tbl.c.org_id == org_id, tbl.c.id == row_id)
+        .values({**fields, "updated_at": utcnow()})
+        .returning(tbl)
+    )
+    return (await conn.execute(stmt)).mappings().first()
 
 
 def dialect_insert(conn: AsyncConnection | str, tbl: Table) -> Any:

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Course, CourseRun
 from db.prepared import Row, Source
+from db.queries import common
 from db.queries.common import Page, fetch_by_ids, fetch_page, group_rows, one_of, table
 from db.types import utcnow
 
@@ -32,36 +33,24 @@ async def get_courses(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID])
     return await fetch_by_ids(conn, courses, org_id, ids)
 
 
-async def get_course_by_external_id(conn: AsyncConnection, org_id: uuid.UUID, external_id: str) -> RowMapping | None:
-    stmt = select(courses).where(courses.c.org_id == org_id, courses.c.external_id == external_id)
-    return (await conn.execute(stmt)).mappings().first()
+async def get_course_by_external_id(conn: AsyncConnection, org_id: uuid.UUID, external_id: str) -> Row | None:
+    return await common.get_by_external_id(conn, courses, org_id, external_id)
 
 
 async def external_id_taken(
     conn: AsyncConnection, org_id: uuid.UUID, external_id: str, *, except_id: uuid.UUID | None = None
 ) -> bool:
-    stmt = select(courses.c.id).where(courses.c.org_id == org_id, courses.c.external_id == external_id)
-    if except_id is not None:
-        stmt = stmt.where(courses.c.id != except_id)
-    return (await conn.execute(stmt)).first() is not None
+    return await common.external_id_taken(conn, courses, org_id, external_id, except_id)
 
 
-async def insert_course(conn: AsyncConnection, org_id: uuid.UUID, fields: dict[str, Any]) -> RowMapping:
-    now = utcnow()
-    values = {"id": uuid.uuid4(), "org_id": org_id, "created_at": now, "updated_at": now, **fields}
-    return (await conn.execute(insert(courses).values(values).returning(courses))).mappings().one()
+async def insert_course(conn: AsyncConnection, org_id: uuid.UUID, fields: dict[str, Any]) -> Row:
+    return await common.insert_component(conn, courses, org_id, fields)
 
 
 async def update_course(
     conn: AsyncConnection, org_id: uuid.UUID, course_id: uuid.UUID, fields: dict[str, Any]
-) -> RowMapping | None:
-    stmt = (
-        update(courses)
-        .where(courses.c.org_id == org_id, courses.c.id == course_id)
-        .values({**fields, "updated_at": utcnow()})
-        .returning(courses)
-    )
-    return (await conn.execute(stmt)).mappings().first()
+) -> Row | None:
+    return await common.update_component(conn, courses, org_id, course_id, fields)
 
 
 async def runs_by_course(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
