@@ -14,7 +14,7 @@ from db.queries import api_keys, chatbots, courses, learners, organizations, pip
 from db.types import NIL_UUID, utcnow
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.permissions import DATA, KEY_ADMIN, SignedInUser
-from schema.pipelines import PipelineMutation
+from schema.pipeline_mutations import PipelineMutation
 from schema.types import (
     ApiKey,
     ApiKeyCreated,
