@@ -456,6 +456,8 @@ async def _backfill(
             )
         )
         .where(or_(target_current.c.learner_id.is_(None), target_current.c.recorded_at < latest.c.recorded_at))
+        # In learner order, so that the indexes led by learner (and the target's current values) fill in order.
+        .order_by(latest.c.learner_id)
     )
     columns = ["id", "org_id", "variable_id", "learner_id", "value", "value_number", "recorded_at",
                "recorded_by_key_id", "recorded_by_user", "source_value_id", "connection_id"]  # fmt: skip
@@ -482,7 +484,9 @@ async def _backfill(
             carried_rows.c.value,
             carried_rows.c.value_number,
             carried_rows.c.recorded_at,
-        ).where(literal(True)),  # SQLite's parser needs a WHERE before ON CONFLICT in INSERT ... SELECT
+        )
+        .where(literal(True))  # SQLite's parser needs a WHERE before ON CONFLICT in INSERT ... SELECT
+        .order_by(carried_rows.c.learner_id),
     )
     await conn.execute(
         upsert.on_conflict_do_update(
