@@ -31,23 +31,26 @@ class _CachedKey:
 
 
 def credential(scope: Any) -> str | None:
-    """The caller's credential from `Authorization: Bearer`, `X-API-Key` or `?apiKey=`, in that order."""
-    api_key: bytes | None = None
+    """The caller's credential from `Authorization: Bearer`, `X-API-Key` or `?apiKey=` (all equivalent).
+
+    Two different credentials, or one transport given twice, are refused with 400 rather than resolved by
+    precedence: a proxy in front may have checked one of them, and the request must not act as the other."""
+    found: list[tuple[str, str]] = []  # (transport, value)
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, rest = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and rest.strip():
-                return rest.strip()
-        elif name == b"x-api-key" and api_key is None and value.strip():
-            api_key = value
-    if api_key is not None:
-        return api_key.decode("latin-1").strip()
+                found.append(("authorization", rest.strip()))
+        elif name == b"x-api-key" and value.strip():
+            found.append(("x-api-key", value.decode("latin-1").strip()))
     query = scope.get("query_string", b"")
-    if b"apiKey=" in query:
-        for name, value in parse_qsl(query.decode("latin-1")):
-            if name == "apiKey" and value:
-                return value
-    return None
+    if b"apiKey=" in query or b"%" in query:  # a parameter's name may be percent-encoded
+        found += [("query", value) for name, value in parse_qsl(query.decode("latin-1")) if name == "apiKey" and value]
+    if not found:
+        return None
+    if len(found) > 1 and (len({t for t, _ in found}) < len(found) or len({v for _, v in found}) > 1):
+        raise APIError(400, "Send one credential: Authorization, X-API-Key and ?apiKey= conflict or repeat.")
+    return found[0][1]
 
 
 def header(scope: Any, wanted: bytes) -> str | None:

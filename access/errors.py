@@ -10,10 +10,13 @@
       409 conflict                            a unique name or external id already taken
       413 payload_too_large                   a body over the limit (1 MiB)
       429 rate_limited                        over the budget; `Retry-After` says when to come back
-      500 internal_error                      our fault, never the caller's; details go to the log only
+      500 internal_error                      our fault, never the caller's; details go to the log only, and the
+                                              body and `X-Request-Id` carry the request id to quote
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 from starlette.responses import Response
@@ -33,14 +36,26 @@ REASONS = {
 
 
 class APIError(Exception):
-    def __init__(self, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code or REASONS.get(status, "error")
         self.message = message
         self.headers = headers or {}
+        self.details = details  # fields the body carries beside `error` and `message`
 
     def response(self) -> Response:
+        if self.details:
+            body = orjson.dumps({"error": self.code, "message": self.message, **self.details})
+            return Response(body, status_code=self.status, headers=self.headers, media_type="application/json")
         return error_response(self.status, self.message, code=self.code, headers=self.headers)
 
 
@@ -54,3 +69,9 @@ def error_response(
     return Response(
         error_body(status, message, code), status_code=status, headers=headers, media_type="application/json"
     )
+
+
+def internal_error(request_id: str) -> Response:
+    """A 500: a fixed message and the request id, never the cause (that is in the log, under the same id)."""
+    body = orjson.dumps({"error": "internal_error", "message": "Internal server error.", "request_id": request_id})
+    return Response(body, status_code=500, headers={"X-Request-Id": request_id}, media_type="application/json")

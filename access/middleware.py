@@ -1,17 +1,25 @@
 """Pure ASGI middleware for everything under `/api` and `/graphql`, in the order they run:
 
+0. `RequestIdMiddleware` (for every request) takes the caller's `X-Request-Id` when it is well formed, or makes
+   one, passes it down in the scope and in a context variable for the logs, and sends it back on the response.
 1. `AuthMiddleware` resolves the principal once and passes it down in the scope (or the reason it failed).
 2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
    adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
    floods of bad credentials are limited too.
 3. `BodyLimitMiddleware` buffers the body up to the limit, answers 413 past it, and passes the body down in the
-   scope (`BODY_KEY`) as well as through `receive`.
+   scope (`BODY_KEY`) as well as through `receive`. It refuses a NUL character anywhere in the path, the query or
+   a string of the body with 400: no database stores one (PostgreSQL refuses it, SQLite truncates at it).
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
+from contextvars import ContextVar
 from typing import Any
+
+import orjson
 
 from access.authenticator import Authenticator, header
 from access.errors import APIError, error_response
@@ -26,6 +34,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_KEY = "coursepipeline.auth_error"
 BODY_KEY = "coursepipeline.body"
+REQUEST_ID_KEY = "coursepipeline.request_id"
+# The request being served, for log records (`app.logging`); "-" outside a request.
+REQUEST_ID: ContextVar[str] = ContextVar("coursepipeline_request_id", default="-")
+_WELL_FORMED_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
 
 
@@ -45,6 +57,52 @@ def _wants_graphiql_page(scope: Scope) -> bool:
     if scope["method"] != "GET" or b"query=" in scope.get("query_string", b""):
         return False
     return "text/html" in (header(scope, b"accept") or "")
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
+        request_id = given.decode() if given is not None and _WELL_FORMED_ID.fullmatch(given) else uuid.uuid4().hex
+        scope[REQUEST_ID_KEY] = request_id
+        encoded = (b"x-request-id", request_id.encode())
+        token = REQUEST_ID.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), encoded]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a parsed JSON value holds a NUL character in any string or key (or its escape's text, which a GraphQL
+    document decodes into one)."""
+    if isinstance(value, str):
+        return "\x00" in value or "\\u0000" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def _nul_in_body(body: bytes) -> bool:
+    if b"\\u0000" not in body:  # in JSON a NUL can only be written as this escape: most bodies stop here
+        return False
+    try:
+        return has_nul(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return False  # not JSON: the handler refuses it with its own message
 
 
 class AuthMiddleware:
@@ -107,7 +165,13 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or b"%00" in (scope.get("raw_path") or b""):
+            await _refuse_nul(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length")
@@ -129,6 +193,9 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = scope[BODY_KEY] = b"".join(chunks)  # read from here, a REST handler skips Starlette's body stream
+        if _nul_in_body(body):
+            await _refuse_nul(scope, receive, send)
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -142,3 +209,9 @@ class BodyLimitMiddleware:
 
     async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         await error_response(413, f"Request body exceeds {self.max_bytes} bytes.")(scope, receive, send)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+    await error_response(400, "NUL characters (\\u0000) are not accepted in any parameter or value.")(
+        scope, receive, send
+    )

@@ -6,12 +6,15 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what Strawberry raises for a malformed request (its own dependency)
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
-from strawberry.http import process_result
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from access.errors import error_response
+from access.middleware import REQUEST_ID_KEY
 from access.principal import SCOPE_KEY
 from app.static import graphiql_html
 from schema.context import Context
@@ -63,7 +66,15 @@ class GraphQLView(GraphQL[Context, None]):
         result = await self.graphql.schema.run_known(query, variables, context, None, name)  # type: ignore[attr-defined]  # a FastSchema whenever `graphql.fast`
         if result is None:
             return None
-        return Response(self.encode_json(process_result(result)), media_type="application/json")
+        return Response(self.encode_json(await self.process_result(request, result)), media_type="application/json")
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Strawberry's answer, with every error that is our fault masked: a fixed message and the request id,
+        never driver text, SQL or parameters (the schema logged them, under the same id)."""
+        if result.errors:
+            request_id = request.scope.get(REQUEST_ID_KEY, "-")
+            result.errors = [_masked(error, request_id) for error in result.errors]
+        return process_result(result)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]  # Strawberry declares its own request type
         return self.graphql.context(request.scope[SCOPE_KEY])
@@ -77,3 +88,17 @@ class GraphQLView(GraphQL[Context, None]):
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the caller may see it: bad documents, bad input and refusals as they are; anything else (a
+    resolver's own exception) as a fixed message with the request id."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError) or (error.extensions or {}).get("code"):
+        return error
+    return GraphQLError(
+        f"Internal server error (request {request_id}).",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )

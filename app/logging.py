@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
+# A query parameter: its name may be percent-encoded (`api%4Bey`), and is compared once decoded.
+_PARAMETER = re.compile(r"(^|[?&;\s])([^=&;\s\"'#?]+)=([^&;\s\"'#]*)")
 # API keys sent as ?apiKey=, and the one-time codes of sign-in links (/login/link?code=).
-_SECRET_IN_QUERY = re.compile(r"((?:apiKey|code)=)[^&\s\"']+", re.IGNORECASE)
+_SECRET_NAMES = frozenset({"apikey", "code"})
+
+
+def _hide(match: re.Match[str]) -> str:
+    if unquote_plus(match.group(2)).lower() in _SECRET_NAMES and match.group(3):
+        return f"{match.group(1)}{match.group(2)}=[REDACTED]"
+    return match.group(0)
 
 
 def redact(text: str) -> str:
-    return _SECRET_IN_QUERY.sub(r"\1[REDACTED]", text)
+    return _PARAMETER.sub(_hide, text) if "=" in text else text
 
 
 class RedactApiKeys(logging.Filter):

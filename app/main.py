@@ -13,8 +13,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from access.errors import APIError, error_response
-from access.middleware import AuthMiddleware, BodyLimitMiddleware, RateLimitMiddleware
+from access.errors import APIError, error_response, internal_error
+from access.middleware import (
+    REQUEST_ID_KEY,
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    RateLimitMiddleware,
+    RequestIdMiddleware,
+)
 from app.graphql_view import GraphQLView
 from app.health import health
 from app.logging import install_redaction
@@ -45,8 +51,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "Internal server error.")
+    """Our fault: the details go to the log, the caller gets a fixed message and the request id to quote. (Starlette
+    calls this outside the app's own middleware, so the id header is added here.)"""
+    request_id = request.scope.get(REQUEST_ID_KEY, "-")
+    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
+    return internal_error(request_id)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
@@ -76,6 +85,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *web_routes(),
         ],
         middleware=[
+            Middleware(RequestIdMiddleware),
             Middleware(AuthMiddleware, authenticator=services.authenticator),
             Middleware(RateLimitMiddleware, limits=services.rate_limits),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

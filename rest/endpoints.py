@@ -39,7 +39,7 @@ class Endpoint:
 
 UUID = {"type": "string", "format": "uuid"}
 LIMIT = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size")
-OFFSET = Param("offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "Rows to skip")
+OFFSET = Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}, "Rows to skip")
 ACTIVE = Param("active", "query", {"type": "boolean"}, "Filter by active status")
 
 

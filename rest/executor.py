@@ -16,6 +16,7 @@ from graphql import DocumentNode, GraphQLError, parse, validate
 from starlette.requests import Request
 
 from access.errors import APIError
+from access.middleware import REQUEST_ID_KEY
 from access.principal import SCOPE_KEY
 from execution.compat import graphql_schema
 from rest.documents import DOCUMENTS
@@ -59,8 +60,9 @@ async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[st
         if error.original_error is None or isinstance(error.original_error, GraphQLError):
             # Variables that failed the schema's own coercion (the REST checks should have caught them).
             raise APIError(400, error.message, code="invalid_parameter")
-        log.error("%s failed", name, exc_info=error.original_error)
-        raise APIError(500, "Internal server error.")
+        request_id = request.scope.get(REQUEST_ID_KEY, "-")
+        log.error("%s failed (request %s)", name, request_id, exc_info=error.original_error)
+        raise APIError(500, "Internal server error.", code="internal_error", details={"request_id": request_id})
     assert result.data is not None
     return result.data
 

@@ -17,6 +17,7 @@ from schema.scalars import parse_time
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1  # GraphQL's Int, which carries it to the schema
 
 
 def bad(message: str) -> APIError:
@@ -55,7 +56,7 @@ def path_id(request: Request, name: str) -> str:
 
 def query_id(request: Request, name: str) -> str | None:
     value = _query(request).get(name)
-    return None if value in (None, "") else as_id(value, name)
+    return None if value is None else as_id(value, name)  # an empty one is malformed, not absent
 
 
 def query_int(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
@@ -74,7 +75,7 @@ def query_int(request: Request, name: str, default: int, low: int, high: int | N
 def page(request: Request) -> dict[str, int]:
     return {
         "limit": query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        "offset": query_int(request, "offset", 0, 0),
+        "offset": query_int(request, "offset", 0, 0, MAX_OFFSET),
     }
 
 

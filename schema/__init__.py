@@ -16,6 +16,7 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCa
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from access.middleware import REQUEST_ID
 from schema.errors import ERROR_TYPES
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -33,7 +34,7 @@ def _log_our_faults(errors: list[GraphQLError], execution_context: ExecutionCont
     for error in errors:
         original = error.original_error
         if original is not None and not isinstance(original, GraphQLError) and not (error.extensions or {}).get("code"):
-            log.error("GraphQL resolver failed", exc_info=original)
+            log.error("GraphQL resolver failed (request %s)", REQUEST_ID.get(), exc_info=original)
 
 
 def build_schema(*, fast: bool) -> strawberry.Schema:

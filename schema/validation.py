@@ -10,6 +10,9 @@ from schema.errors import InvalidInputError
 
 M = TypeVar("M", bound=BaseModel)
 MAX_TEXT = 10_000
+MAX_NESTING = 32  # arrays and objects inside one another in a JSON value
+# Numbers are kept exactly below this magnitude; beyond it JSON parsers (ours included) turn integers into doubles.
+MAX_MAGNITUDE = 2**63
 
 
 class ValueRejected(ValueError):
@@ -25,6 +28,8 @@ def coerce_value(kind: VariableType, raw: Any) -> tuple[Any, float | None]:
             raise ValueRejected("a number variable takes a number, not true/false")
         number: float
         if isinstance(raw, int | float):
+            if not -MAX_MAGNITUDE < raw < MAX_MAGNITUDE:
+                raise ValueRejected("a number's magnitude must be below 2^63 (send larger ones as text)")
             number = float(raw)
             stored: Any = raw
         elif isinstance(raw, str):
@@ -37,6 +42,8 @@ def coerce_value(kind: VariableType, raw: Any) -> tuple[Any, float | None]:
             raise ValueRejected("a number variable takes a number or a numeric string")
         if not math.isfinite(number):
             raise ValueRejected("a number must be finite")
+        if abs(number) >= MAX_MAGNITUDE:
+            raise ValueRejected("a number's magnitude must be below 2^63 (send larger ones as text)")
         return stored, number
     if kind is VariableType.BOOLEAN:
         if isinstance(raw, bool):
@@ -50,7 +57,20 @@ def coerce_value(kind: VariableType, raw: Any) -> tuple[Any, float | None]:
         if len(raw) > MAX_TEXT:
             raise ValueRejected(f"text longer than {MAX_TEXT} characters")
         return raw, None
+    check_json(raw)
     return raw, None
+
+
+def check_json(value: Any, depth: int = 0) -> None:
+    """A JSON value stores exactly what was sent: nesting within `MAX_NESTING`, numbers within `MAX_MAGNITUDE`."""
+    if isinstance(value, dict | list):
+        if depth >= MAX_NESTING:
+            raise ValueRejected(f"a JSON value may nest arrays and objects {MAX_NESTING} deep at most")
+        for item in value.values() if isinstance(value, dict) else value:
+            check_json(item, depth + 1)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+            raise ValueRejected("a number's magnitude must be below 2^63 (send larger ones as text)")
 
 
 def validated(model: type[M], data: dict[str, Any]) -> M | InvalidInputError:

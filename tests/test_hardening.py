@@ -1,0 +1,182 @@
+"""What a careless or hostile caller sends gets a 4xx with the error body and changes nothing; what is our fault is
+masked, with a request id to quote. On both databases."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from app.logging import redact
+from tests import factories as f
+from tests.conftest import GQL, Tenant
+
+BIG = 2**64
+
+
+async def _world(gql: GQL) -> dict[str, Any]:
+    course = await f.course(gql)
+    return {
+        "course": course,
+        "number": await f.variable(gql, course["id"], "NUMBER", "score"),
+        "json": await f.variable(gql, course["id"], "JSON", "answers"),
+        "text": await f.variable(gql, course["id"], "TEXT", "notes"),
+        "learner": await f.learner(gql, "emile@example.com", "Émile Zola"),
+    }
+
+
+async def _values(client: httpx.AsyncClient, h: dict[str, str], variable_id: str) -> list[Any]:
+    return [v["value"] for v in (await client.get(f"/api/variables/{variable_id}/values", headers=h)).json()["data"]]
+
+
+def _refused(response: httpx.Response, status: int = 400) -> None:
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"error", "message"}, response.text
+
+
+async def test_a_nul_character_anywhere_is_refused_and_nothing_is_stored(client: httpx.AsyncClient, gql: GQL,
+                                                                          tenant: Tenant):  # fmt: skip
+    h, w = tenant.key_headers, await _world(gql)
+    for path in ("/api/learners?search=%00", "/api/learners?search=a%00b", "/api/learners/email/a%00b@example.com",
+                 "/api/courses/external/x%00y"):  # fmt: skip
+        _refused(await client.get(path, headers=h))
+    set_ = "/api/variables/set"
+    base = {"variable_id": w["text"]["id"], "learner_id": w["learner"]["id"]}
+    _refused(await client.post(set_, json={**base, "value": "a\u0000b"}, headers=h))
+    _refused(await client.post(set_, json={**base, "variable_id": w["json"]["id"], "value": {"k\u0000": 1}}, headers=h))
+    _refused(await client.post(set_, json={**base, "variable_id": w["json"]["id"], "value": ["\u0000"]}, headers=h))
+    query = 'query { learners(search: "\\u0000") { data { id } } }'
+    _refused(await client.post("/graphql", json={"query": query}, headers=h))
+    variables = {"input": {**{"variableId": base["variable_id"], "learnerId": base["learner_id"]}, "value": "\u0000"}}
+    _refused(await client.post("/graphql", json={"query": f.SET, "variables": variables}, headers=h))
+    for variable in ("text", "json"):
+        assert await _values(client, h, w[variable]["id"]) == []
+    # A backslash written out is not a NUL, and stays exactly as sent.
+    ok = await client.post(set_, json={**base, "value": "C:\\temp\\new"}, headers=h)
+    assert ok.status_code == 201 and ok.json()["value"] == "C:\\temp\\new"
+
+
+@pytest.mark.parametrize("offset", [str(2**31), str(BIG), "9" * 5000, "-1", "1.5", "1e3"])
+async def test_an_integer_parameter_out_of_range_is_a_400_that_speaks_rest(
+    client: httpx.AsyncClient, tenant: Tenant, offset: str
+):
+    for path in ("/api/courses", "/api/learners", "/api/api-keys"):
+        headers = tenant.user_headers if path == "/api/api-keys" else tenant.key_headers
+        response = await client.get(f"{path}?offset={offset}", headers=headers)
+        _refused(response)
+        assert "offset" in response.json()["message"] and "Int" not in response.json()["message"]
+
+
+async def test_the_largest_documented_offset_is_an_empty_page(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    w = await _world(gql)
+    for path in (
+        "/api/courses",
+        f"/api/learners/{w['learner']['id']}/courses",
+        f"/api/variables/{w['number']['id']}/values",
+    ):
+        page = (await client.get(f"{path}?offset={2**31 - 1}", headers=tenant.key_headers)).json()
+        assert page["data"] == [] and page["pagination"]["has_more"] is False, path
+
+
+@pytest.mark.parametrize("parameter", ["course_id", "learner_id", "course_run_id"])
+async def test_an_empty_id_parameter_is_malformed_not_absent(client: httpx.AsyncClient, gql: GQL, tenant: Tenant,
+                                                             parameter: str):  # fmt: skip
+    w = await _world(gql)
+    paths = {"course_id": "/api/variables", "learner_id": f"/api/variables/{w['number']['id']}/values",
+             "course_run_id": f"/api/variables/{w['number']['id']}/aggregate"}  # fmt: skip
+    _refused(await client.get(f"{paths[parameter]}?{parameter}=", headers=tenant.key_headers))
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+async def test_deep_json_and_numbers_beyond_2_63_are_refused_and_smaller_ones_kept_exactly(
+    client: httpx.AsyncClient, gql: GQL, tenant: Tenant
+):
+    h, w = tenant.key_headers, await _world(gql)
+    base = {"learner_id": w["learner"]["id"]}
+    for value in (_nested(500), {"n": BIG}, [1, -BIG]):
+        _refused(await client.post("/api/variables/set", json={**base, "variable_id": w["json"]["id"], "value": value},
+                                   headers=h))  # fmt: skip
+    deep = b'{"variable_id": "%s", "learner_id": "%s", "value": %s}' % (
+        w["json"]["id"].encode(),
+        w["learner"]["id"].encode(),
+        b"[" * 1000 + b"1" + b"]" * 1000,
+    )
+    _refused(await client.post("/api/variables/set", content=deep, headers={**h, "Content-Type": "application/json"}))
+    for value in (BIG, -BIG, 1e300 * 10, "18446744073709551616"):
+        _refused(await client.post("/api/variables/set", json={**base, "variable_id": w["number"]["id"],
+                                                                "value": value}, headers=h))  # fmt: skip
+    assert await _values(client, h, w["json"]["id"]) == [] and await _values(client, h, w["number"]["id"]) == []
+    exact = 2**53 + 1
+    for variable, value in (("json", {"n": exact, "deep": _nested(31)}), ("number", exact)):
+        body = {**base, "variable_id": w[variable]["id"], "value": value}
+        stored = await client.post("/api/variables/set", json=body, headers=h)
+        assert stored.status_code == 201 and stored.json()["value"] == value
+        assert await _values(client, h, w[variable]["id"]) == [value]
+
+
+async def test_conflicting_or_repeated_credentials_are_refused(client: httpx.AsyncClient, tenant: Tenant,
+                                                               other_tenant: Tenant):  # fmt: skip
+    mine, theirs = tenant.key, other_tenant.key
+    cases = [
+        [("authorization", f"Bearer {mine}"), ("x-api-key", theirs)],
+        [("x-api-key", mine), ("x-api-key", theirs)],
+        [("x-api-key", mine), ("x-api-key", mine)],
+        [("authorization", f"Bearer {mine}"), ("authorization", f"Bearer {mine}")],
+    ]
+    for headers in cases:
+        _refused(await client.get("/api/courses", headers=httpx.Headers(headers)))
+    _refused(await client.get(f"/api/courses?apiKey={theirs}", headers={"X-API-Key": mine}))
+    _refused(await client.get(f"/api/courses?api%4Bey={theirs}", headers={"X-API-Key": mine}))
+    # The same key in two transports is one credential.
+    same = await client.get(f"/api/courses?apiKey={mine}", headers={"Authorization": f"Bearer {mine}"})
+    assert same.status_code == 200
+
+
+def test_a_secret_in_a_query_is_redacted_however_its_name_is_written():
+    for line in ("GET /api/courses?apiKey=cp_secret1 HTTP/1.1", "GET /api/courses?api%4Bey=cp_secret1&limit=5",
+                 "GET /api/courses?limit=5&APIKEY=cp_secret1", "GET /login/link?code=cp_secret1",
+                 "GET /api/courses?%61piKey=cp_secret1"):  # fmt: skip
+        assert "cp_secret1" not in redact(line), line
+        assert "[REDACTED]" in redact(line)
+    assert redact("GET /api/courses?limit=5&offset=10") == "GET /api/courses?limit=5&offset=10"
+
+
+async def test_every_response_carries_a_request_id_and_takes_a_well_formed_one(client: httpx.AsyncClient,
+                                                                                tenant: Tenant):  # fmt: skip
+    response = await client.get("/api/courses", headers=tenant.key_headers)
+    assert len(response.headers["x-request-id"]) == 32
+    given = await client.get("/api/courses", headers={**tenant.key_headers, "X-Request-Id": "lms-42.retry:1"})
+    assert given.headers["x-request-id"] == "lms-42.retry:1"
+    odd = await client.get("/api/courses", headers={**tenant.key_headers, "X-Request-Id": "a b<script>"})
+    assert odd.headers["x-request-id"] != "a b<script>" and len(odd.headers["x-request-id"]) == 32
+    assert (await client.get("/api/nowhere", headers=tenant.key_headers)).headers["x-request-id"]
+
+
+async def test_our_own_failures_are_masked_with_the_request_id_and_logged_in_full(
+    client: httpx.AsyncClient, gql: GQL, tenant: Tenant, monkeypatch: pytest.MonkeyPatch, caplog: Any
+):
+    from db.queries import courses
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("[SQL: SELECT secret_column FROM courses] [parameters: ('hunter2',)]")
+
+    monkeypatch.setattr(courses, "list_courses", broken)
+    with caplog.at_level(logging.ERROR):
+        rest = await client.get("/api/courses", headers=tenant.key_headers)
+        graph = await client.post("/graphql", json={"query": "{ courses { data { id } } }"}, headers=tenant.key_headers)
+    assert rest.status_code == 500 and "secret" not in rest.text and "hunter2" not in rest.text
+    assert rest.json()["request_id"] == rest.headers["x-request-id"]
+    [error] = graph.json()["errors"]
+    assert "secret" not in graph.text and "hunter2" not in graph.text and "SQL" not in graph.text
+    assert error["extensions"]["requestId"] == graph.headers["x-request-id"]
+    assert graph.headers["x-request-id"] in error["message"]
+    logged = "\n".join(r.getMessage() + str(r.exc_info) for r in caplog.records)
+    assert "secret_column" in logged and graph.headers["x-request-id"] in logged
