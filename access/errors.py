@@ -10,6 +10,7 @@
       409 conflict                            a unique name or external id already taken
       413 payload_too_large                   a body over the limit (1 MiB)
       429 rate_limited                        over the budget; `Retry-After` says when to come back
+      431 headers_too_large                   request headers over 16 KiB in all
       500 internal_error                      our fault, never the caller's; details go to the log only, and the
                                               body and `X-Request-Id` carry the request id to quote
 """
@@ -30,6 +31,7 @@ REASONS = {
     409: "conflict",
     413: "payload_too_large",
     429: "rate_limited",
+    431: "headers_too_large",
     500: "internal_error",
     503: "unavailable",
 }

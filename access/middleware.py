@@ -1,7 +1,8 @@
 """Pure ASGI middleware for everything under `/api` and `/graphql`, in the order they run:
 
-0. `RequestIdMiddleware` (for every request) takes the caller's `X-Request-Id` when it is well formed, or makes
-   one, passes it down in the scope and in a context variable for the logs, and sends it back on the response.
+0. `RequestIdMiddleware` (for every request) refuses headers over `MAX_HEADER_BYTES` with 431, takes the caller's
+   `X-Request-Id` when it is well formed, or makes one, passes it down in the scope and in a context variable for
+   the logs, and sends it back on the response.
 1. `AuthMiddleware` resolves the principal once and passes it down in the scope (or the reason it failed).
 2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
    adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
@@ -38,6 +39,7 @@ REQUEST_ID_KEY = "coursepipeline.request_id"
 # The request being served, for log records (`app.logging`); "-" outside a request.
 REQUEST_ID: ContextVar[str] = ContextVar("coursepipeline_request_id", default="-")
 _WELL_FORMED_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+MAX_HEADER_BYTES = 16 * 1024  # all of a request's header names and values together
 PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
 
 
@@ -67,10 +69,21 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
+        given, size = None, 0
+        for name, value in scope["headers"]:
+            size += len(name) + len(value)
+            if name == b"x-request-id":
+                given = value
         request_id = given.decode() if given is not None and _WELL_FORMED_ID.fullmatch(given) else uuid.uuid4().hex
         scope[REQUEST_ID_KEY] = request_id
         encoded = (b"x-request-id", request_id.encode())
+        if size > MAX_HEADER_BYTES:  # a credential is never this long: refused before anything parses it
+            response = error_response(
+                431, f"Request headers exceed {MAX_HEADER_BYTES} bytes.", code="headers_too_large"
+            )
+            response.headers["X-Request-Id"] = request_id
+            await response(scope, receive, send)
+            return
         token = REQUEST_ID.set(request_id)
 
         async def send_with_id(message: Message) -> None:

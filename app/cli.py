@@ -188,7 +188,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         return
     app = create_app(settings)
     tune_for_serving()
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True)
+    # An idle keep-alive connection is closed after 5 s. uvicorn has no deadline for a request's headers: in
+    # production a reverse proxy belongs in front (README, "Running in production").
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True, timeout_keep_alive=5
+    )
     server = uvicorn.Server(config)
     install_redaction()  # again, now that uvicorn has configured its own handlers
     original_startup = server.startup

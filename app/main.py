@@ -93,6 +93,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )
+    # A trailing slash is a 404: Starlette's redirect would build its Location from the Host the caller sent.
+    app.router.redirect_slashes = False
     app.state.services = services
     app.state.graphql = services.graphql
     return app

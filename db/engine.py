@@ -50,6 +50,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLite's lower() folds ASCII only; PostgreSQL's folds every letter. Searches compare lower() on both sides, so
+    # both databases use one folding: Python's, which is Unicode's, as PostgreSQL's UTF-8 locales are.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _dumps(value: Any) -> str:

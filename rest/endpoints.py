@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ class Param:
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # Starlette form, e.g. /api/courses/{course_id}
+    path: str  # Starlette form, e.g. /api/courses/{course_id}; a last segment that may hold "/" is {name:path}
     handler: Callable[[Request], Awaitable[Response]]
     summary: str
     tag: str
@@ -35,6 +36,11 @@ class Endpoint:
     body: str | None = None  # a component schema name
     user_only: bool = False
     errors: tuple[int, ...] = field(default=(400, 401, 404, 429))
+
+    @property
+    def documented_path(self) -> str:
+        """The path as OpenAPI writes it (without Starlette's converters)."""
+        return re.sub(r"\{(\w+):\w+\}", r"{\1}", self.path)
 
 
 UUID = {"type": "string", "format": "uuid"}
@@ -142,7 +148,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "GET",
-        "/api/courses/external/{external_id}",
+        "/api/courses/external/{external_id:path}",
         h.get_course_by_external_id,
         "Get course by external ID",
         "Courses",
@@ -187,7 +193,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "GET",
-        "/api/chatbots/external/{external_id}",
+        "/api/chatbots/external/{external_id:path}",
         h.get_chatbot_by_external_id,
         "Get chatbot by external ID",
         "Chatbots",
@@ -321,7 +327,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "GET",
-        "/api/learners/email/{email}",
+        "/api/learners/email/{email:path}",
         h.get_learner_by_email,
         "Get learner by email",
         "Learners",

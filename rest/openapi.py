@@ -284,7 +284,7 @@ def _operation(e: Endpoint) -> dict[str, Any]:
 def spec() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for e in ENDPOINTS:
-        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e)
+        paths.setdefault(e.documented_path, {})[e.method.lower()] = _operation(e)
     return {
         "openapi": "3.0.3",
         "info": {

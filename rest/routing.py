@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from access.errors import APIError
 
 ROUTE_KEY = "coursepipeline.route"
+ALLOW_KEY = "coursepipeline.allow"
 
 
 class HandlerApp:
@@ -58,15 +59,25 @@ class ResourceRoutes(BaseRoute):
         # Under a root path, Starlette strips it before matching: rare enough to simply try every route then.
         candidates = self.routes if scope.get("root_path") else self._by_resource.get(resource(scope["path"]), ())
         partial: tuple[Match, Scope] | None = None
+        allowed: set[str] = set()
         for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 return match, {**child_scope, ROUTE_KEY: route}
-            if match is Match.PARTIAL and partial is None:  # the path fits, the method does not: a 405 if no other
-                partial = (match, {**child_scope, ROUTE_KEY: route})
-        return partial or (Match.NONE, {})
+            if match is Match.PARTIAL:  # the path fits, the method does not: a 405 if no other route takes it
+                allowed |= route.methods or set()
+                partial = partial or (match, {**child_scope, ROUTE_KEY: route})
+        if partial is None:
+            return Match.NONE, {}
+        return partial[0], {**partial[1], ALLOW_KEY: allowed}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allowed = scope.get(ALLOW_KEY)
+        if allowed is not None and scope["method"] not in allowed:  # every method the path has, not one route's
+            allow = ", ".join(sorted(allowed))
+            message = f"{scope['method']} is not allowed on {scope['path']}; it takes {allow}."
+            await APIError(405, message, headers={"Allow": allow}).response()(scope, receive, send)
+            return
         await scope[ROUTE_KEY].handle(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:

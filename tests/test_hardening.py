@@ -180,3 +180,37 @@ async def test_our_own_failures_are_masked_with_the_request_id_and_logged_in_ful
     assert graph.headers["x-request-id"] in error["message"]
     logged = "\n".join(r.getMessage() + str(r.exc_info) for r in caplog.records)
     assert "secret_column" in logged and graph.headers["x-request-id"] in logged
+
+
+async def test_search_folds_case_the_same_way_on_both_databases(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    w = await _world(gql)
+    for term in ("Émile", "émile", "ÉMILE", "zola"):
+        found = (await client.get("/api/learners", params={"search": term}, headers=tenant.key_headers)).json()
+        assert [learner["id"] for learner in found["data"]] == [w["learner"]["id"]], term
+
+
+async def test_identifiers_with_a_slash_can_be_fetched_and_a_trailing_slash_never_redirects(
+    client: httpx.AsyncClient, gql: GQL, tenant: Tenant
+):
+    h = tenant.key_headers
+    learner = await f.learner(gql, "a/b@example.com")
+    course = await f.course(gql, externalId="dept/101")
+    got = await client.get("/api/learners/email/a%2Fb%40example.com", headers=h)
+    assert got.status_code == 200 and got.json()["id"] == learner["id"]
+    assert (await client.get("/api/courses/external/dept%2F101", headers=h)).json()["id"] == course["id"]
+    slash = await client.get("/api/courses/", headers={**h, "Host": "evil.example"})
+    assert slash.status_code == 404 and "location" not in slash.headers
+
+
+async def test_a_405_lists_every_method_of_the_path(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    keys = await client.delete("/api/api-keys", headers=tenant.user_headers)
+    assert keys.status_code == 405 and keys.headers["allow"] == "GET, HEAD, POST" and keys.json()["error"]
+    pipeline = (await client.post("/api/pipelines", json={"name": "P"}, headers=tenant.key_headers)).json()
+    put = await client.put(f"/api/pipelines/{pipeline['id']}", json={}, headers=tenant.key_headers)
+    assert put.status_code == 405 and put.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+
+
+async def test_oversized_headers_are_refused_with_431_before_they_are_parsed(client: httpx.AsyncClient):
+    response = await client.get("/api/courses", headers={"Authorization": "Bearer " + "x" * 1_000_000})
+    assert response.status_code == 431 and response.json()["error"] == "headers_too_large"
+    assert response.headers["x-request-id"]
