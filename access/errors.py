@@ -73,6 +73,14 @@ def error_response(
     )
 
 
+def unavailable_error(request_id: str) -> Response:
+    """A 503 while the database cannot be reached: nothing was acknowledged, and the caller may retry shortly."""
+    body = orjson.dumps({"error": "unavailable", "message": "The database is unavailable; retry shortly.",
+                         "request_id": request_id})  # fmt: skip
+    headers = {"X-Request-Id": request_id, "Retry-After": "1"}
+    return Response(body, status_code=503, headers=headers, media_type="application/json")
+
+
 def internal_error(request_id: str) -> Response:
     """A 500: a fixed message and the request id, never the cause (that is in the log, under the same id)."""
     body = orjson.dumps({"error": "internal_error", "message": "Internal server error.", "request_id": request_id})

@@ -17,6 +17,7 @@ from access.errors import error_response
 from access.middleware import REQUEST_ID_KEY
 from access.principal import SCOPE_KEY
 from app.static import graphiql_html
+from db.engine import unavailable
 from schema.context import Context
 from schema.runtime import GraphQLRuntime
 
@@ -96,6 +97,13 @@ def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError) or (error.extensions or {}).get("code"):
         return error
+    if unavailable(original):
+        return GraphQLError(
+            "The database is unavailable; retry shortly.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "UNAVAILABLE", "requestId": request_id},
+        )
     return GraphQLError(
         f"Internal server error (request {request_id}).",
         nodes=error.nodes,

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from access.errors import APIError, error_response, internal_error
+from access.errors import APIError, error_response, internal_error, unavailable_error
 from access.middleware import (
     REQUEST_ID_KEY,
     AuthMiddleware,
@@ -28,6 +28,7 @@ from app.services import Services
 from app.settings import Settings
 from app.static import routes as static_routes
 from app.web import routes as web_routes
+from db.engine import unavailable
 from rest.endpoints import routes as rest_routes
 from rest.openapi import spec
 
@@ -54,6 +55,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     """Our fault: the details go to the log, the caller gets a fixed message and the request id to quote. (Starlette
     calls this outside the app's own middleware, so the id header is added here.)"""
     request_id = request.scope.get(REQUEST_ID_KEY, "-")
+    if unavailable(exc):
+        log.warning("database unavailable on %s %s (request %s): %s", request.method, request.url.path, request_id, exc)
+        return unavailable_error(request_id)
     log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, request_id, exc_info=exc)
     return internal_error(request_id)
 

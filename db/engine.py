@@ -19,10 +19,23 @@ from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from db.prepared import AlchemyRunner, PsycopgRunner, Runner
+
+
+def unavailable(exc: BaseException | None) -> bool:
+    """Whether an error says the database cannot be reached (down, restarting, connection lost): the caller gets a
+    503 with `Retry-After`, not a 500."""
+    while exc is not None:
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def normalize_url(raw: str, *, asynchronous: bool) -> URL:
@@ -89,8 +102,9 @@ def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False, 
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        # Connections that the server dropped are replaced after an hour at the latest; a failed checkout
-        # surfaces as an error on that request only (pre-ping would cost a round trip on every checkout).
+        # A connection the server dropped (a restart) is found and replaced at checkout. The hot statements run on
+        # the driver pool instead (`Database.runner()`), whose reads retry once on a fresh connection.
+        pool_pre_ping=True,
         pool_recycle=3600,
         # psycopg prepares statements server-side after they have run this many times on a connection.
         connect_args={"prepare_threshold": 2 if prepare else None},
@@ -141,6 +155,14 @@ class _Lease:
                     self.conn = await pool.getconn()
         return self.conn
 
+    async def replace(self) -> psycopg.AsyncConnection[Any]:
+        """A live connection for one that died. The others idle in the pool died with it (a server restart ends
+        them all), so the pool checks them first and discards the dead ones, the one given back included."""
+        await self.release()
+        assert self.db._pool is not None  # it lent the connection
+        await self.db._pool.check()
+        return await self.get()
+
     async def release(self) -> None:
         if self.conn is not None:
             conn, self.conn = self.conn, None
@@ -177,7 +199,7 @@ class _LeasedRunner:
         lease = self.lease
         conn = lease.conn or await lease.get()  # held after the request's first statement: no coroutine then
         db = lease.db
-        return PsycopgRunner(conn, db.dialect, db._recorders)
+        return PsycopgRunner(conn, db.dialect, db._recorders, lease.replace)
 
     async def __aexit__(self, *exc: object) -> None:
         pass
@@ -202,7 +224,7 @@ class _PooledRunner:
             try:
                 await self.tx.__aenter__()
             except BaseException:
-                await pool.putconn(conn)
+                await self._give_back()
                 raise
         return PsycopgRunner(conn, db.dialect, db._recorders)
 
@@ -211,7 +233,13 @@ class _PooledRunner:
             if self.transaction:
                 await self.tx.__aexit__(*exc)  # commits, or rolls back on an exception, which goes on
         finally:
-            await self.pool.putconn(self.conn)
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        broken = self.conn.broken
+        await self.pool.putconn(self.conn)
+        if broken:  # the server restarted: the idle connections died too, and the pool drops them now
+            await self.pool.check()
 
 
 _NOTHING = nullcontext()

@@ -108,13 +108,26 @@ class Statement(Protocol):
     def compiled(self, dialect: Dialect) -> Compiled: ...
 
 
-class PsycopgRunner:
-    """Runs `Prepared` statements on a psycopg connection whose rows are dicts (see `Database`)."""
+Reconnect = Callable[[], Awaitable["psycopg.AsyncConnection[Any]"]]
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], dialect: Dialect, record: list[list[str]]) -> None:
+
+class PsycopgRunner:
+    """Runs `Prepared` statements on a psycopg connection whose rows are dicts (see `Database`).
+
+    With `reconnect`, a read whose connection turns out dead (the server restarted while it sat in the pool) runs
+    once more on the connection `reconnect` gives; writes are never repeated."""
+
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        dialect: Dialect,
+        record: list[list[str]],
+        reconnect: Reconnect | None = None,
+    ) -> None:
         self.conn = conn
         self.dialect = dialect
         self.record = record
+        self.reconnect = reconnect
 
     def _send(self, query: Statement, params: Mapping[str, Any]) -> Awaitable[psycopg.AsyncCursor[Any]]:
         # Not a coroutine itself: every coroutine between a request and the driver is resumed on each reply.
@@ -124,6 +137,12 @@ class PsycopgRunner:
         return self.conn.execute(compiled.sql, compiled.bind(params))
 
     async def rows(self, query: Statement, **params: Any) -> Sequence[Row]:
+        try:
+            return await (await self._send(query, params)).fetchall()
+        except psycopg.OperationalError:
+            if self.reconnect is None or not self.conn.broken:
+                raise
+        self.conn = await self.reconnect()
         return await (await self._send(query, params)).fetchall()
 
     def execute(self, query: Statement, **params: Any) -> Awaitable[Any]:

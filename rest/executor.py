@@ -18,6 +18,7 @@ from starlette.requests import Request
 from access.errors import APIError
 from access.middleware import REQUEST_ID_KEY
 from access.principal import SCOPE_KEY
+from db.engine import unavailable
 from execution.compat import graphql_schema
 from rest.documents import DOCUMENTS
 from schema.runtime import GraphQLRuntime
@@ -61,6 +62,9 @@ async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[st
             # Variables that failed the schema's own coercion (the REST checks should have caught them).
             raise APIError(400, error.message, code="invalid_parameter")
         request_id = request.scope.get(REQUEST_ID_KEY, "-")
+        if unavailable(error.original_error):
+            raise APIError(503, "The database is unavailable; retry shortly.", headers={"Retry-After": "1"},
+                           details={"request_id": request_id})  # fmt: skip
         log.error("%s failed (request %s)", name, request_id, exc_info=error.original_error)
         raise APIError(500, "Internal server error.", code="internal_error", details={"request_id": request_id})
     assert result.data is not None
