@@ -24,6 +24,8 @@ from access.middleware import (
 from app.graphql_view import GraphQLView
 from app.health import health
 from app.logging import install_redaction
+from app.metrics import Metrics, MetricsMiddleware
+from app.metrics import endpoint as metrics_endpoint
 from app.services import Services
 from app.settings import Settings
 from app.static import routes as static_routes
@@ -76,6 +78,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         await services.db.dispose()
 
     graphql = GraphQLView(services.graphql)
+    metrics = Metrics(services)
     app = Starlette(
         # The API first: Starlette tries routes in order, and API calls are nearly all the traffic.
         # No API pattern matches a path of the routes after it (/api/docs, /api/openapi.json included), and the
@@ -84,12 +87,14 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             rest_routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
+            Route("/metrics", metrics_endpoint(metrics, settings.metrics_token)),
             Route("/api/openapi.json", openapi_json),
             *static_routes(),
             *web_routes(),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(AuthMiddleware, authenticator=services.authenticator),
             Middleware(RateLimitMiddleware, limits=services.rate_limits),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

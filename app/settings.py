@@ -50,6 +50,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # The execution engine (`execution/`); off, plain Strawberry and SQLAlchemy answer every request the same.
     fast_execution: bool = True
+    metrics_token: str | None = field(default=None, repr=False)  # who may read /metrics; unset: nobody (404)
 
     @property
     def is_production(self) -> bool:
@@ -81,6 +82,7 @@ class Settings:
             environment=(get("COURSEPIPELINE_ENV") or "development").lower(),
             log_level=(get("COURSEPIPELINE_LOG_LEVEL") or "info").lower(),
             fast_execution=(get("COURSEPIPELINE_FAST_EXECUTION") or "true").lower() != "false",
+            metrics_token=get("COURSEPIPELINE_METRICS_TOKEN"),
         )
         settings.check()
         return settings

@@ -315,6 +315,10 @@ class Database:
         """Within, the reads of `runner()` share one connection (see `_Lease`); a request's work runs inside."""
         return _Leasing(self) if self._pool is not None else _NOTHING
 
+    def driver_pool_stats(self) -> dict[str, int] | None:
+        """The driver pool's counters (`pool_size`, `pool_available`, `requests_waiting`, ...), or None without one."""
+        return None if self._pool is None or self._pool.closed else self._pool.get_stats()
+
     @property
     def engines(self) -> tuple[AsyncEngine, ...]:
         return (self.engine,) if self.read_engine is self.engine else (self.engine, self.read_engine)

@@ -47,6 +47,7 @@ class FastSchema(strawberry.Schema):
             if type(made) not in DOCUMENT_EXTENSIONS:
                 raise TypeError(f"{type(made).__name__} may hook execution, which known documents would skip")
         self.known = KnownDocuments()
+        self.fallbacks = 0  # requests a compiled plan handed to graphql-core (bad input, refusals, errors)
         self.leaves = LeafPlans(graphql_schema(self), inline_serializers)
         self.plans = Plans(self, self.leaves)
         self.execution_context_class = context_class(self.leaves)
@@ -125,9 +126,10 @@ class FastSchema(strawberry.Schema):
             try:
                 return ExecutionResult(data=await plan.run(context_value, variable_values, root_value), errors=None)
             except MutationRan as ran:
+                self.fallbacks += 1
                 middleware = [Replay(ran.outcomes)]  # its resolver ran: graphql-core completes what it returned
             except Exception:
-                pass  # a query only reads: graphql-core runs it again and reports what went wrong
+                self.fallbacks += 1  # a query only reads: graphql-core runs it again and reports what went wrong
         result = graphql_execute(
             graphql_schema(self),
             document,
