@@ -173,25 +173,36 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from app.collector import tune_for_serving
-    from app.logging import install_redaction
+    from app.logging import JSONLines, install_redaction, log_config
     from app.main import create_app
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JSONLines())
+    logging_config = log_config(settings.log_format)
     if args.workers > 1:
         if settings.is_sqlite:
             sys.exit("several workers need PostgreSQL (DATABASE_URL): SQLite takes one writer process")
         if settings.rate_limit_enabled and not settings.redis_url:
             print("warning: without REDIS_URL each worker keeps its own rate-limit budget", file=sys.stderr)
         uvicorn.run("app.asgi:build", factory=True, host=args.host, port=args.port, workers=args.workers,
-                    log_level=settings.log_level, proxy_headers=True)  # fmt: skip
+                    log_level=settings.log_level, proxy_headers=True, timeout_keep_alive=5,
+                    log_config=logging_config)  # fmt: skip
         return
     app = create_app(settings)
     tune_for_serving()
     # An idle keep-alive connection is closed after 5 s. uvicorn has no deadline for a request's headers: in
     # production a reverse proxy belongs in front (README, "Running in production").
     config = uvicorn.Config(
-        app, host=args.host, port=args.port, log_level=settings.log_level, proxy_headers=True, timeout_keep_alive=5
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        timeout_keep_alive=5,
+        log_config=logging_config,
     )
     server = uvicorn.Server(config)
     install_redaction()  # again, now that uvicorn has configured its own handlers

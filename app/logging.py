@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote_plus
+
+import orjson
+
+from access.middleware import REQUEST_ID
 
 # A query parameter: its name may be percent-encoded (`api%4Bey`), and is compared once decoded.
 _PARAMETER = re.compile(r"(^|[?&;\s])([^=&;\s\"'#?]+)=([^&;\s\"'#]*)")
@@ -41,3 +48,40 @@ def install_redaction() -> None:
         for handler in logger.handlers:
             if not any(isinstance(f, RedactApiKeys) for f in handler.filters):
                 handler.addFilter(redaction)
+
+
+class JSONLines(logging.Formatter):
+    """One JSON object a line (`COURSEPIPELINE_LOG_FORMAT=json`): time, level, logger, message, the request's id, and
+    the traceback if there is one. The message is the redacted one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry).decode()
+
+
+def log_config(log_format: str) -> dict[str, Any]:
+    """uvicorn's logging set-up: its own text lines, or with `json` every line as JSON."""
+    if log_format != "json":
+        return uvicorn_logging_config()
+    config = copy.deepcopy(uvicorn_logging_config())
+    for formatter in config["formatters"].values():
+        formatter.clear()
+        formatter["()"] = "app.logging.JSONLines"
+    config["root"] = {"handlers": ["default"], "level": "INFO"}
+    return config
+
+
+def uvicorn_logging_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    return LOGGING_CONFIG

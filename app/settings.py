@@ -44,6 +44,7 @@ class Settings:
     rate_limit_enabled: bool = True
     environment: str = "development"
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object a line, with the request id
     # How long a resolved API key may be trusted without re-reading it; bounds how late a revoke is seen elsewhere.
     api_key_cache_seconds: float = 5.0
     last_used_write_interval_seconds: float = 300.0
@@ -81,6 +82,7 @@ class Settings:
             rate_limit_enabled=(get("COURSEPIPELINE_RATE_LIMIT_ENABLED") or "true").lower() != "false",
             environment=(get("COURSEPIPELINE_ENV") or "development").lower(),
             log_level=(get("COURSEPIPELINE_LOG_LEVEL") or "info").lower(),
+            log_format=(get("COURSEPIPELINE_LOG_FORMAT") or "text").lower(),
             fast_execution=(get("COURSEPIPELINE_FAST_EXECUTION") or "true").lower() != "false",
             metrics_token=get("COURSEPIPELINE_METRICS_TOKEN"),
         )
