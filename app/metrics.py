@@ -2,8 +2,8 @@
 and the execution engine. Not public: it answers only a bearer token that `COURSEPIPELINE_METRICS_TOKEN` names
 (without one, 404).
 
-Route labels are the routes' templates (`/api/learners/{learner_id}/variables`), never a caller's path, so the
-number of series stays bounded whatever is requested.
+Route labels are the routes' templates (`/api/learners/{learner_id}/variables`), never a caller's path, and methods
+outside HTTP's are "other", so the number of series stays bounded whatever is requested.
 """
 
 from __future__ import annotations
@@ -74,6 +74,15 @@ class _State(Collector):
                 yield gauge
 
 
+# Methods are labelled as themselves only when they are HTTP's: a caller may send any token there.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method(scope: Scope) -> str:
+    method: str = scope["method"]
+    return method if method in _METHODS else "other"
+
+
 def _route(scope: Scope) -> str:
     route = scope.get(ROUTE_KEY)
     if route is not None:
@@ -86,6 +95,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series, found once each: prometheus_client's `labels()` takes a lock and builds its key.
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._counts: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,13 +110,21 @@ class MetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                self.metrics.latency.labels(scope["method"], _route(scope)).observe(time.perf_counter() - started)
+                key = (_method(scope), _route(scope))
+                latency = self._latency.get(key)
+                if latency is None:
+                    latency = self._latency[key] = self.metrics.latency.labels(*key)
+                latency.observe(time.perf_counter() - started)
             await send(message)
 
         try:
             await self.app(scope, receive, send_timed)
         finally:
-            self.metrics.requests.labels(scope["method"], _route(scope), str(status)).inc()
+            key3 = (_method(scope), _route(scope), status)
+            count = self._counts.get(key3)
+            if count is None:
+                count = self._counts[key3] = self.metrics.requests.labels(key3[0], key3[1], str(status))
+            count.inc()
 
 
 def endpoint(metrics: Metrics, token: str | None) -> Any:

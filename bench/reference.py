@@ -159,7 +159,7 @@ async def learner_variables(request: Request) -> Response:
             """SELECT c.value_id AS id, c.variable_id, c.learner_id, c.course_run_id, c.value, c.recorded_at,
                       v.name AS variable_name, v.course_id, v.type
                FROM current_values c JOIN variables v ON v.id = c.variable_id
-               WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key""",
+               WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key, c.variable_id""",
             (org, learner_id))).fetchall()  # fmt: skip
     data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": str(r["course_id"]),
              "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),

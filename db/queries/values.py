@@ -223,7 +223,7 @@ def _current_by_learner(of_course: bool) -> ByKeys:
             select(*CURRENT_COLUMNS)
             .join(variables, variables.c.id == current.c.variable_id)
             .where(current.c.org_id == bindparam("org_id"), key(current.c.learner_id))
-            .order_by(variables.c.name, current.c.run_key)
+            .order_by(variables.c.name, current.c.run_key, current.c.variable_id)  # a unique order: pages never overlap
         )
         return stmt.where(variables.c.course_id == bindparam("course_id")) if of_course else stmt
 
