@@ -36,6 +36,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 AUTH_ERROR_KEY = "coursepipeline.auth_error"
 BODY_KEY = "coursepipeline.body"
 REQUEST_ID_KEY = "coursepipeline.request_id"
+STATUS_KEY = "coursepipeline.status"  # the answer's status, once it has started (for `app.metrics`)
 # The request being served, for log records (`app.logging`); "-" outside a request.
 REQUEST_ID: ContextVar[str] = ContextVar("coursepipeline_request_id", default="-")
 _WELL_FORMED_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
@@ -83,6 +84,7 @@ class RequestIdMiddleware:
                 431, f"Request headers exceed {MAX_HEADER_BYTES} bytes.", code="headers_too_large"
             )
             response.headers["X-Request-Id"] = request_id
+            scope[STATUS_KEY] = 431
             await response(scope, receive, send)
             return
         token = REQUEST_ID.set(request_id)
@@ -90,6 +92,7 @@ class RequestIdMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), encoded]
+                scope[STATUS_KEY] = message["status"]
             await send(message)
 
         try:

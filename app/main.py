@@ -93,8 +93,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *web_routes(),
         ],
         middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),  # reads the status RequestIdMiddleware records
             Middleware(RequestIdMiddleware),
-            Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(AuthMiddleware, authenticator=services.authenticator),
             Middleware(RateLimitMiddleware, limits=services.rate_limits),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),

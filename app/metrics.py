@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from access.errors import error_response
-from access.middleware import ASGIApp, Message, Receive, Scope, Send
+from access.middleware import STATUS_KEY, ASGIApp, Receive, Scope, Send
 from app.services import Services
 from rest.routing import ROUTE_KEY
 
@@ -37,7 +37,7 @@ class Metrics:
         )
         self.latency = Histogram(
             "coursepipeline_request_duration_seconds",
-            "Time from the request's arrival to its answer's start",
+            "Time from the request's arrival to its answer's end",
             ["method", "route"],
             buckets=BUCKETS,
             registry=self.registry,
@@ -104,26 +104,21 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # what an exception that escapes the app becomes
-
-        async def send_timed(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                key = (_method(scope), _route(scope))
-                latency = self._latency.get(key)
-                if latency is None:
-                    latency = self._latency[key] = self.metrics.latency.labels(*key)
-                latency.observe(time.perf_counter() - started)
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_timed)
+            await self.app(scope, receive, send)
         finally:
-            key3 = (_method(scope), _route(scope), status)
-            count = self._counts.get(key3)
+            # The status as `RequestIdMiddleware` saw it start (no send wrapper of our own: one per request is
+            # enough); none started means an exception escaped, which Starlette answers with a 500.
+            elapsed = time.perf_counter() - started
+            status = scope.get(STATUS_KEY, 500)
+            key = (_method(scope), _route(scope))
+            latency = self._latency.get(key)
+            if latency is None:
+                latency = self._latency[key] = self.metrics.latency.labels(*key)
+            latency.observe(elapsed)
+            count = self._counts.get((*key, status))
             if count is None:
-                count = self._counts[key3] = self.metrics.requests.labels(key3[0], key3[1], str(status))
+                count = self._counts[(*key, status)] = self.metrics.requests.labels(*key, str(status))
             count.inc()
 
 

@@ -41,6 +41,10 @@ def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
 
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _time(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
@@ -161,7 +165,7 @@ async def learner_variables(request: Request) -> Response:
                FROM current_values c JOIN variables v ON v.id = c.variable_id
                WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key, c.variable_id""",
             (org, learner_id))).fetchall()  # fmt: skip
-    data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": str(r["course_id"]),
+    data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": _id(r["course_id"]),
              "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),
              "value_id": str(r["id"])} for r in rows]  # fmt: skip
     return _json({"data": data, "pagination": {"limit": 100, "offset": 0, "has_more": False}})

@@ -121,6 +121,9 @@ def _lua(folder: Path, name: str, body: str) -> Path:
 
 def _scripts(folder: Path, data: Dataset) -> dict[str, Path]:
     learners = ",".join(f'"{lid}"' for lid in data.learner_ids[:1000])
+    # Propagating sets write three chatbot inputs per learner: learners of their own, so that the learner-values
+    # scenarios read the same rows in every run.
+    propagated = ",".join(f'"{lid}"' for lid in data.learner_ids[-1000:])
     variables = ",".join(f'"{vid}"' for vid in data.variable_ids[:50])
     common = f"""
 math.randomseed(os.time())
@@ -148,9 +151,10 @@ end
             "rest_set_propagating",
             common
             + f"""
+local propagated = {{{propagated}}}
 request = function()
   local body = string.format('{{"variable_id":"{data.feed_variable_id}","learner_id":"%s","value":%d}}',
-                             pick(learners), math.random(0, 100))
+                             pick(propagated), math.random(0, 100))
   return wrk.format("POST", "/api/variables/set", nil, body)
 end
 """,
@@ -302,8 +306,11 @@ def same_answers(app: str, ref: str, data: Dataset) -> None:
             ours, theirs = client.get(app + path), client.get(ref + path)
             if ours.status_code != 200 or ours.json() != theirs.json():
                 raise RuntimeError(f"app and reference disagree on GET {path}:\n{ours.text[:300]}\n{theirs.text[:300]}")
-        for variable in (data.variable_ids[0], data.feed_variable_id):
-            body = {"variable_id": str(variable), "learner_id": str(data.learner_ids[0]), "value": 7}
+        for variable, learner in (
+            (data.variable_ids[0], data.learner_ids[0]),
+            (data.feed_variable_id, data.learner_ids[-1]),
+        ):
+            body = {"variable_id": str(variable), "learner_id": str(learner), "value": 7}
             ours, theirs = (client.post(base + "/api/variables/set", json=body).json() for base in (app, ref))
             same = ours.keys() == theirs.keys() and [p["variable_id"] for p in ours.get("propagated", ())] == [
                 p["variable_id"] for p in theirs.get("propagated", ())
