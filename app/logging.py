@@ -71,17 +71,13 @@ class JSONLines(logging.Formatter):
 
 def log_config(log_format: str) -> dict[str, Any]:
     """uvicorn's logging set-up: its own text lines, or with `json` every line as JSON."""
+    from uvicorn.config import LOGGING_CONFIG
+
     if log_format != "json":
-        return uvicorn_logging_config()
-    config = copy.deepcopy(uvicorn_logging_config())
+        return LOGGING_CONFIG
+    config = copy.deepcopy(LOGGING_CONFIG)
     for formatter in config["formatters"].values():
         formatter.clear()
         formatter["()"] = "app.logging.JSONLines"
     config["root"] = {"handlers": ["default"], "level": "INFO"}
     return config
-
-
-def uvicorn_logging_config() -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
-
-    return LOGGING_CONFIG

@@ -122,10 +122,6 @@ async def update_pipeline(
 
 async def delete_pipeline(conn: AsyncConnection, org_id: uuid.UUID, pipeline_id: uuid.UUID) -> bool:
     """Its nodes and connections go with it (the foreign keys cascade); values already carried stay."""
-    await conn.execute(
-        delete(connections).where(connections.c.org_id == org_id, connections.c.pipeline_id == pipeline_id)
-    )
-    await conn.execute(delete(nodes).where(nodes.c.org_id == org_id, nodes.c.pipeline_id == pipeline_id))
     result = await conn.execute(delete(pipelines).where(pipelines.c.org_id == org_id, pipelines.c.id == pipeline_id))
     return bool(result.rowcount)
 
