@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from db.idempotency import take_pending
 from db.prepared import AlchemyRunner, PsycopgRunner, Runner
 
 
@@ -219,6 +220,7 @@ class _PooledRunner:
             pool = await db._driver_pool()
         self.pool = pool
         self.conn = conn = await pool.getconn()
+        runner = PsycopgRunner(conn, db.dialect, db._recorders)
         if self.transaction:
             self.tx = conn.transaction()
             try:
@@ -226,7 +228,12 @@ class _PooledRunner:
             except BaseException:
                 await self._give_back()
                 raise
-        return PsycopgRunner(conn, db.dialect, db._recorders)
+            try:
+                await take_pending(runner)
+            except BaseException as exc:
+                await self.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+        return runner
 
     async def __aexit__(self, *exc: Any) -> None:
         try:
@@ -281,11 +288,14 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. Its first statement claims the request's idempotency key, if it has one."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
+                await take_pending(conn)
                 yield conn
             return
         async with self._write_lock, self.engine.begin() as conn:
+            await take_pending(conn)
             yield conn
 
     async def _driver_pool(self) -> AsyncConnectionPool:

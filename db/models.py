@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from db.types import NIL_UUID, JSONValue, UTCDateTime, utcnow
@@ -96,6 +96,24 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = _opt_time()
     revoked_at: datetime | None = _opt_time()
     last_used_at: datetime | None = _opt_time()
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A caller's `Idempotency-Key`, claimed in the transaction of the write it guards, and the answer to replay.
+
+    The primary key is the claim: two requests racing with one key cannot both commit a write.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires", "expires_at"),)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE", primary_key=True)
+    caller: str = Field(max_length=220, primary_key=True)  # `key:<id>` or `user:<sub>`
+    key: str = Field(max_length=255, primary_key=True)
+    fingerprint: str = Field(max_length=64)  # SHA-256 of what was asked: the same key with another body is refused
+    status: int | None = None  # null until the answer is stored
+    response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # --- courses ---

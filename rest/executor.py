@@ -19,6 +19,7 @@ from access.errors import APIError
 from access.middleware import REQUEST_ID_KEY
 from access.principal import SCOPE_KEY
 from db.engine import unavailable
+from db.idempotency import KeyTaken
 from execution.compat import graphql_schema
 from rest.documents import DOCUMENTS
 from schema.runtime import GraphQLRuntime
@@ -55,6 +56,8 @@ async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[st
     result = await graphql.run(DOCUMENTS[name], document, variables, request.scope[SCOPE_KEY], name)
     if result.errors:
         error = result.errors[0]
+        if isinstance(error.original_error, KeyTaken):  # the idempotency middleware replays the first answer
+            raise error.original_error
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))
         if status is not None:
             raise APIError(status, error.message)

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from access.middleware import REQUEST_ID
+from db.idempotency import KeyTaken
 from schema.errors import ERROR_TYPES
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -33,6 +34,8 @@ def _log_our_faults(errors: list[GraphQLError], execution_context: ExecutionCont
     """Logs only what is our fault: bad documents and permission refusals are the caller's business."""
     for error in errors:
         original = error.original_error
+        if isinstance(original, KeyTaken):  # a retry: the idempotency middleware replays the first answer
+            continue
         if original is not None and not isinstance(original, GraphQLError) and not (error.extensions or {}).get("code"):
             log.error("GraphQL resolver failed (request %s)", REQUEST_ID.get(), exc_info=original)
 

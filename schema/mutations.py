@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from access import keys
 from db import models
-from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, values, variables
+from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, variables
 from db.types import NIL_UUID, utcnow
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.permissions import DATA, KEY_ADMIN, SignedInUser
@@ -24,13 +24,12 @@ from schema.types import (
     Enrollment,
     Learner,
     Organization,
-    Propagation,
     Variable,
     VariableDirection,
     VariableType,
-    VariableValue,
 )
-from schema.validation import MAX_TEXT, ValueRejected, coerce_value, validated
+from schema.validation import ValueRejected, coerce_value, validated
+from schema.value_mutations import ValueMutation
 from schema.writes import (
     COURSE_CONFLICT,
     LEARNER_CONFLICT,
@@ -47,7 +46,6 @@ CourseRunPayload = Annotated[CourseRun | Errors, strawberry.union("CourseRunPayl
 LearnerPayload = Annotated[Learner | Errors, strawberry.union("LearnerPayload")]
 EnrollmentPayload = Annotated[Enrollment | Errors, strawberry.union("EnrollmentPayload")]
 VariablePayload = Annotated[Variable | Errors, strawberry.union("VariablePayload")]
-VariableValuePayload = Annotated[VariableValue | Errors, strawberry.union("VariableValuePayload")]
 ApiKeyCreatedPayload = Annotated[ApiKeyCreated | Errors, strawberry.union("ApiKeyCreatedPayload")]
 ApiKeyPayload = Annotated[ApiKey | Errors, strawberry.union("ApiKeyPayload")]
 OrganizationPayload = Annotated[Organization | Errors, strawberry.union("OrganizationPayload")]
@@ -120,14 +118,6 @@ class VariableUpdateInput:
 
 
 @strawberry.input
-class SetVariableInput:
-    variable_id: uuid.UUID
-    learner_id: uuid.UUID
-    value: JSON
-    course_run_id: uuid.UUID | None = None
-
-
-@strawberry.input
 class ApiKeyInput:
     name: str
     expires_at: datetime | None = None
@@ -142,47 +132,8 @@ def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, Invali
         return None, InvalidInputError(message=f"defaultValue: {exc}", field="defaultValue")
 
 
-class _Rollback(Exception):
-    """Raised inside a write transaction to undo it and answer `error` instead."""
-
-    def __init__(self, error: Errors) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-async def _carry(
-    conn: Any, org: uuid.UUID, new: values.NewValue, source_value_id: uuid.UUID, source_type: str
-) -> list[Propagation] | InvalidInputError:
-    """Records what each active connection from the new value's variable carries into its target, in the set's
-    transaction: all the targets' rows at once."""
-    carried, courses_reached = [], []
-    for connection in await pipelines.targets_of(conn, org, new.variable_id):
-        stored, number = pipelines.carried_value(source_type, connection["type"], new.value, new.value_number)
-        if isinstance(stored, str) and len(stored) > MAX_TEXT:
-            return InvalidInputError(message="value: too long for a text input it is connected to", field="value")
-        target = values.NewValue(
-            variable_id=connection["variable_id"],
-            learner_id=new.learner_id,
-            course_run_id=None,
-            value=stored,
-            value_number=number,
-            recorded_by_key_id=new.recorded_by_key_id,
-            recorded_by_user=new.recorded_by_user,
-        )
-        carried.append(values.Carried(target, source_value_id, connection["connection_id"]))
-        if connection["course_id"] is not None:  # a learner receiving a value in a course is enrolled in it
-            courses_reached.append(connection["course_id"])
-    rows = await values.record_carried(conn, org, carried)
-    if courses_reached:
-        await learners.ensure_enrolled_in(conn, org, new.learner_id, courses_reached)
-    return [
-        Propagation(variable_id=row["variable_id"], value_id=row["id"], connection_id=row["connection_id"])
-        for row in rows
-    ]
-
-
 @strawberry.type
-class Mutation(PipelineMutation):
+class Mutation(ValueMutation, PipelineMutation):
     @strawberry.mutation(permission_classes=[SignedInUser])
     async def create_organization(self, info: CtxInfo, name: str) -> OrganizationPayload:
         name = name.strip()
@@ -375,60 +326,6 @@ class Mutation(PipelineMutation):
             return Variable.from_row(row)
 
         return await unique_write(info, VARIABLE_CONFLICT, work)
-
-    @strawberry.mutation(
-        permission_classes=DATA,
-        description="Records a value ('number' takes numeric strings), and carries it along every connection from "
-        "the variable in an active pipeline, in the same transaction.",
-    )
-    async def set_variable(self, info: CtxInfo, input: SetVariableInput) -> VariableValuePayload:
-        ctx = info.context
-        org = ctx.org_id
-        try:
-            async with ctx.db.runner(transaction=True) as conn:
-                target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
-                if target is None:
-                    return not_found("variable", "variableId")
-                if not target.learner_exists:
-                    return not_found("learner", "learnerId")
-                if input.course_run_id is not None:
-                    if target.run_course_id is None:
-                        return not_found("course run", "courseRunId")
-                    if target.course_id is not None and target.run_course_id != target.course_id:
-                        return InvalidInputError(
-                            message="the course run belongs to another course than the variable", field="courseRunId"
-                        )
-                if not target.active:
-                    return InvalidInputError(message="the variable is inactive", field="variableId")
-                try:
-                    stored, number = coerce_value(models.VariableType(target.type), input.value)
-                except ValueRejected as exc:
-                    return InvalidInputError(message=f"value: {exc}", field="value")
-                new = values.NewValue(
-                    variable_id=input.variable_id,
-                    learner_id=input.learner_id,
-                    course_run_id=input.course_run_id,
-                    value=stored,
-                    value_number=number,
-                    recorded_by_key_id=ctx.key.key_id if ctx.key else None,
-                    recorded_by_user=ctx.user.user_id if ctx.user else None,
-                )
-                row = await values.record_value(conn, org, new)
-                course_id = target.course_id or target.run_course_id
-                if course_id is not None:
-                    await learners.ensure_enrolled(
-                        conn, org, learner_id=input.learner_id, course_id=course_id, course_run_id=input.course_run_id
-                    )
-                carried: list[Propagation] = []
-                if target.feeds:  # read only when a connection exists: a plain set costs no statement more
-                    outcome = await _carry(conn, org, new, row["id"], target.type)
-                    if isinstance(outcome, InvalidInputError):
-                        raise _Rollback(outcome)  # the source's row is not kept without its targets'
-                    carried = outcome
-                ctx.carried[row["id"]] = carried
-        except _Rollback as stop:
-            return stop.error
-        return VariableValue.from_row(row)
 
     # --- API keys ---
 

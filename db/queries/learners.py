@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -130,10 +130,19 @@ async def ensure_enrolled_in(
     conn: Source, org_id: uuid.UUID, learner_id: uuid.UUID, course_ids: list[uuid.UUID]
 ) -> None:
     """`ensure_enrolled` in several courses, with no course run, in one batch."""
+    await ensure_enrolled_many(conn, org_id, [(learner_id, course_id, None) for course_id in course_ids])
+
+
+async def ensure_enrolled_many(
+    conn: Source, org_id: uuid.UUID, enrolments: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]]
+) -> None:
+    """`ensure_enrolled` for each (learner, course, course run), in one batch."""
     now = utcnow()
     rows = [{"id": uuid.uuid4(), "org_id": org_id, "learner_id": learner_id, "course_id": course_id,
-             "course_run_id": None, "run_key": NIL_UUID, "enrolled_at": now} for course_id in course_ids]  # fmt: skip
-    await as_runner(conn).execute_many(ENROLL, rows)
+             "course_run_id": run_id, "run_key": run_id or NIL_UUID, "enrolled_at": now}
+            for learner_id, course_id, run_id in dict.fromkeys(enrolments)]  # fmt: skip
+    if rows:
+        await as_runner(conn).execute_many(ENROLL, rows)
 
 
 async def enroll(

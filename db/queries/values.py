@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, PipelineConnection, VariableValue
@@ -335,3 +335,176 @@ async def get_values(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) 
 async def carried_from(conn: Source, org_id: uuid.UUID, source_ids: Sequence[uuid.UUID]) -> list[list[Row]]:
     """The values connections recorded from each source value, oldest first."""
     return group_rows(await _CARRIED_FROM.rows(conn, source_ids, org_id=org_id), "source_value_id", source_ids)
+
+
+# --- compare-and-set ---
+
+_CLAIM_CURRENT = Prepared(
+    lambda dialect: (
+        dialect_insert(dialect, current)
+        .values(bound_values(current, _CURRENT_COLUMNS))
+        .on_conflict_do_nothing(index_elements=["variable_id", "learner_id", "run_key"])
+        .returning(current.c.value_id)
+    )
+)
+_REPLACE_CURRENT = Prepared(
+    lambda dialect: (
+        update(current)
+        .where(
+            current.c.variable_id == bindparam("key_variable_id"),
+            current.c.learner_id == bindparam("key_learner_id"),
+            current.c.run_key == bindparam("key_run_key"),
+            current.c.value_id == bindparam("expected_value_id"),
+        )
+        .values(bound_values(current, ("value_id", "value", "value_number", "recorded_at")))
+        .returning(current.c.value_id)
+    )
+)
+
+
+async def record_value_if_current(
+    conn: Source, org_id: uuid.UUID, new_value: NewValue, expected_value_id: uuid.UUID | None
+) -> dict[str, Any] | None:
+    """`record_value`, only if the current value of (variable, learner, run) is `expected_value_id` (None: there is
+    none yet); None, with the history row to roll back, otherwise. The condition is part of the write itself (an
+    UPDATE's WHERE, or an insert that yields to the unique key), so two writers expecting the same value cannot
+    both win."""
+    runner = as_runner(conn)
+    row = {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "variable_id": new_value.variable_id,
+        "learner_id": new_value.learner_id,
+        "course_run_id": new_value.course_run_id,
+        "value": new_value.value,
+        "value_number": new_value.value_number,
+        "recorded_at": utcnow(),
+        "recorded_by_key_id": new_value.recorded_by_key_id,
+        "recorded_by_user": new_value.recorded_by_user,
+    }
+    await runner.execute(RECORD, **row)
+    run_key = new_value.course_run_id or NIL_UUID
+    if expected_value_id is None:
+        won = await runner.rows(
+            _CLAIM_CURRENT,
+            variable_id=new_value.variable_id,
+            learner_id=new_value.learner_id,
+            run_key=run_key,
+            org_id=org_id,
+            course_run_id=new_value.course_run_id,
+            value_id=row["id"],
+            value=new_value.value,
+            value_number=new_value.value_number,
+            recorded_at=row["recorded_at"],
+        )
+    else:
+        won = await runner.rows(
+            _REPLACE_CURRENT,
+            key_variable_id=new_value.variable_id,
+            key_learner_id=new_value.learner_id,
+            key_run_key=run_key,
+            expected_value_id=expected_value_id,
+            value_id=row["id"],
+            value=new_value.value,
+            value_number=new_value.value_number,
+            recorded_at=row["recorded_at"],
+        )
+    return row if won else None
+
+
+_CURRENT_ONE = Prepared(
+    lambda dialect: select(
+        current.c.value_id.label("id"),
+        current.c.variable_id,
+        current.c.learner_id,
+        current.c.course_run_id,
+        current.c.value,
+        current.c.recorded_at,
+    ).where(
+        current.c.org_id == bindparam("org_id"),
+        current.c.variable_id == bindparam("variable_id"),
+        current.c.learner_id == bindparam("learner_id"),
+        current.c.run_key == bindparam("run_key"),
+    )
+)
+
+
+async def current_value(
+    conn: Source, org_id: uuid.UUID, variable_id: uuid.UUID, learner_id: uuid.UUID, run_id: uuid.UUID | None
+) -> Row | None:
+    """The current value of (variable, learner, run), shaped as a recorded value; None if there is none."""
+    rows = await as_runner(conn).rows(
+        _CURRENT_ONE, org_id=org_id, variable_id=variable_id, learner_id=learner_id, run_key=run_id or NIL_UUID
+    )
+    return rows[0] if rows else None
+
+
+# --- batches ---
+
+
+async def record_values(conn: Source, org_id: uuid.UUID, news: Sequence[NewValue]) -> list[dict[str, Any]]:
+    """`record_value` for many values at once: the history rows in one batch, the current values in another (the
+    last of several for one (variable, learner, run) wins, as if they had been sent one after another)."""
+    now = utcnow()
+    history_rows: list[dict[str, Any]] = []
+    latest: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], dict[str, Any]] = {}
+    for new in news:
+        row = {"id": uuid.uuid4(), "org_id": org_id, "variable_id": new.variable_id, "learner_id": new.learner_id,
+               "course_run_id": new.course_run_id, "value": new.value, "value_number": new.value_number,
+               "recorded_at": now, "recorded_by_key_id": new.recorded_by_key_id,
+               "recorded_by_user": new.recorded_by_user}  # fmt: skip
+        history_rows.append(row)
+        run_key = new.course_run_id or NIL_UUID
+        latest[(new.variable_id, new.learner_id, run_key)] = {
+            "variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": run_key, "org_id": org_id,
+            "course_run_id": new.course_run_id, "value_id": row["id"], "value": new.value,
+            "value_number": new.value_number, "recorded_at": now}  # fmt: skip
+    runner = as_runner(conn)
+    await runner.execute_many(RECORD, history_rows)
+    await runner.execute_many(ADVANCE_CURRENT, list(latest.values()))
+    return history_rows
+
+
+@dataclass(slots=True)
+class BatchTargets:
+    """What a batch of sets needs to check, read in three statements whatever its size."""
+
+    variables: dict[uuid.UUID, Row]  # id -> type, active, course_id, feeds
+    learners: set[uuid.UUID]
+    run_courses: dict[uuid.UUID, uuid.UUID]  # course run id -> its course
+
+
+_BATCH_VARIABLES = ByKeys(
+    lambda dialect, key: select(
+        variables.c.id,
+        variables.c.type,
+        variables.c.active,
+        variables.c.course_id,
+        exists()
+        .where(_connections.c.source_variable_id == variables.c.id, _connections.c.active_target.is_not(None))
+        .label("feeds"),
+    ).where(variables.c.org_id == bindparam("org_id"), key(variables.c.id))
+)
+_BATCH_LEARNERS = ByKeys(
+    lambda dialect, key: select(learners.c.id).where(learners.c.org_id == bindparam("org_id"), key(learners.c.id))
+)
+_BATCH_RUNS = ByKeys(
+    lambda dialect, key: select(runs.c.id, runs.c.course_id).where(runs.c.org_id == bindparam("org_id"), key(runs.c.id))
+)
+
+
+async def batch_targets(
+    conn: Source,
+    org_id: uuid.UUID,
+    variable_ids: Sequence[uuid.UUID],
+    learner_ids: Sequence[uuid.UUID],
+    run_ids: Sequence[uuid.UUID],
+) -> BatchTargets:
+    found_variables = await _BATCH_VARIABLES.rows(conn, variable_ids, org_id=org_id)
+    found_learners = await _BATCH_LEARNERS.rows(conn, learner_ids, org_id=org_id)
+    found_runs = await _BATCH_RUNS.rows(conn, run_ids, org_id=org_id) if run_ids else []
+    return BatchTargets(
+        variables={row["id"]: row for row in found_variables},
+        learners={row["id"] for row in found_learners},
+        run_courses={row["id"]: row["course_id"] for row in found_runs},
+    )

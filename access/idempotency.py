@@ -1,0 +1,100 @@
+"""`Idempotency-Key` on every POST under `/api`: a retry gets the first answer, and nothing is written twice.
+
+The key is claimed by the request's first write transaction (`db.idempotency`), so the claim and the write commit
+together. Once the answer is out, it is stored under the key; a request that finds the key taken replays it:
+
+    same key, same request, answer stored      the first status and body, with `Idempotent-Replayed: true`
+    same key, same request, no answer yet      waits for it (the first is finishing), then replays; 409 if it
+                                               does not come (`idempotency_key_in_progress`: retry later)
+    same key, another request                  422 `idempotency_key_reused`
+    a malformed key                            400 `invalid_idempotency_key`
+
+A request that fails before it writes anything (a malformed body) claims nothing: its retry is simply answered
+again. A 5xx rolls its transaction back, claim included, so the retry runs afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from access.authenticator import header
+from access.errors import error_response
+from access.middleware import BODY_KEY, ASGIApp, Message, Receive, Scope, Send
+from access.principal import SCOPE_KEY
+from db.engine import Database
+from db.idempotency import PENDING, Claim, KeyTaken, fingerprint, lookup, store_answer, well_formed
+
+HEADER = b"idempotency-key"
+WAIT_SECONDS = 5.0  # how long a replay waits for the first request's answer
+POLL_SECONDS = 0.02
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, db: Database) -> None:
+        self.app = app
+        self.db = db
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = header(scope, HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
+        principal = scope.get(SCOPE_KEY)
+        if raw is None or principal is None or principal.org_id is None or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if not well_formed(raw):
+            message = "Idempotency-Key must be 1 to 255 visible ASCII characters."
+            await error_response(400, message, code="invalid_idempotency_key")(scope, receive, send)
+            return
+        asked = fingerprint(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+                            scope.get(BODY_KEY, b"").decode("utf-8", "replace"))  # fmt: skip
+        claim = Claim(principal.org_id, principal.actor, raw, asked)
+        # No look-up first: a retry is found by its claim, the first statement of its write transaction.
+        status, body = await self._run(claim, scope, receive, send)
+        if claim.taken and status is not None and status < 500:
+            async with self.db.runner(transaction=self.db.is_sqlite) as conn:  # SQLite's writes queue on its lock
+                await store_answer(conn, claim, status, b"".join(body).decode())
+
+    async def _run(self, claim: Claim, scope: Scope, receive: Receive, send: Send) -> tuple[int | None, list[bytes]]:
+        status: int | None = None
+        body: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+            await send(message)
+
+        token = PENDING.set(claim)
+        try:
+            await self.app(scope, receive, keep)
+        except KeyTaken:  # raced by a request with the same key that committed first
+            async with self.db.runner() as conn:
+                stored = await lookup(conn, claim)
+            await self._replay(claim, stored, scope, receive, send)
+            return None, []
+        finally:
+            PENDING.reset(token)
+        return status, body
+
+    async def _replay(self, claim: Claim, stored: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        if stored is not None and stored["fingerprint"] != claim.fingerprint:
+            message = "This Idempotency-Key was used with another request; use a new key for a new request."
+            await error_response(422, message, code="idempotency_key_reused")(scope, receive, send)
+            return
+        waited = 0.0
+        while stored is not None and stored["status"] is None and waited < WAIT_SECONDS:
+            await asyncio.sleep(POLL_SECONDS)
+            waited += POLL_SECONDS
+            async with self.db.runner() as conn:
+                stored = await lookup(conn, claim)
+        if stored is None or stored["status"] is None:
+            message = "A request with this Idempotency-Key is still being processed; retry shortly."
+            await error_response(409, message, code="idempotency_key_in_progress", headers={"Retry-After": "1"})(
+                scope, receive, send
+            )
+            return
+        headers = [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]
+        await send({"type": "http.response.start", "status": stored["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": stored["response"].encode()})

@@ -1,0 +1,146 @@
+"""Idempotency keys: a retried write is answered from what its first attempt stored, and never written twice.
+
+A request carrying a key sets `PENDING` before it runs. The first write transaction it opens (`Database.write()`
+or `Database.runner(transaction=True)`) claims the key as its first statement, so the claim commits or rolls back
+with the write itself: the primary key (organization, caller, key) lets one claim commit, and a request racing
+another with the same key waits on the index until the first commits, then learns the key is taken (`KeyTaken`).
+The answer is stored afterwards (`store_answer`), or, where the writer knows it inside the transaction, with the
+claim itself (`claim_with_answer`). Claims live 24 hours; `prune` deletes the expired ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import IdempotencyKey
+from db.prepared import Prepared, Row, Source, as_runner
+from db.queries.common import bound_values, dialect_insert, table
+from db.types import utcnow
+
+TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+keys = table(IdempotencyKey)
+
+
+def well_formed(key: str) -> bool:
+    """1 to 255 visible ASCII characters, as the API documents."""
+    return 0 < len(key) <= MAX_KEY_LENGTH and all("!" <= c <= "~" for c in key)
+
+
+def fingerprint(*parts: Any) -> str:
+    """SHA-256 of what was asked (JSON with sorted keys), so the same key with another request is told apart."""
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(slots=True)
+class Claim:
+    org_id: uuid.UUID
+    caller: str
+    key: str
+    fingerprint: str
+    taken: bool = field(default=False, compare=False)  # set once a transaction has claimed it
+
+
+class KeyTaken(Exception):
+    """The key is claimed already, by an earlier request or by one that raced this one and committed first."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(f"idempotency key {claim.key!r} is taken")
+        self.claim = claim
+
+
+# The request's claim, waiting for its first write transaction. A mutable holder: resolvers may run in tasks
+# that copied the context, and the flag must be seen by the request that set it.
+PENDING: ContextVar[Claim | None] = ContextVar("coursepipeline_idempotency_claim", default=None)
+
+
+def _claim(dialect: str) -> Any:
+    """Inserts the claim; an expired one under the same key is taken over. No row back: the key is taken."""
+    columns = ("org_id", "caller", "key", "fingerprint", "status", "response", "created_at", "expires_at")
+    insert = dialect_insert(dialect, keys).values(bound_values(keys, columns))
+    return insert.on_conflict_do_update(
+        index_elements=["org_id", "caller", "key"],
+        set_={name: insert.excluded[name] for name in columns[3:]},
+        where=keys.c.expires_at <= insert.excluded.created_at,
+    ).returning(keys.c.key)
+
+
+CLAIM = Prepared(_claim)
+
+
+async def claim_with_answer(conn: Source, claim: Claim, status: int | None = None, answer: Any = None) -> None:
+    """Claims the key in the caller's transaction (with its answer, if known); raises `KeyTaken` if it is taken."""
+    now = utcnow()
+    rows = await as_runner(conn).rows(
+        CLAIM,
+        org_id=claim.org_id,
+        caller=claim.caller,
+        key=claim.key,
+        fingerprint=claim.fingerprint,
+        status=status,
+        response=None if answer is None else orjson.dumps(answer).decode(),
+        created_at=now,
+        expires_at=now + TTL,
+    )
+    if not rows:
+        raise KeyTaken(claim)
+    claim.taken = True
+
+
+async def take_pending(conn: Source) -> None:
+    """Run first in every write transaction: claims the request's key, if it has one not claimed yet."""
+    claim = PENDING.get()
+    if claim is not None and not claim.taken:
+        await claim_with_answer(conn, claim)
+
+
+_STORE = Prepared(
+    lambda dialect: (
+        update(keys)
+        .where(
+            keys.c.org_id == bindparam("key_org_id"),
+            keys.c.caller == bindparam("key_caller"),
+            keys.c.key == bindparam("key_key"),
+            keys.c.status.is_(None),
+        )
+        .values(bound_values(keys, ("status", "response")))
+    )
+)
+
+
+async def store_answer(conn: Source, claim: Claim, status: int, body: str) -> None:
+    """The answer to a claimed key, once the request has one (nothing happens if its transaction rolled back)."""
+    await as_runner(conn).execute(
+        _STORE, key_org_id=claim.org_id, key_caller=claim.caller, key_key=claim.key, status=status, response=body
+    )
+
+
+_LOOKUP = Prepared(
+    lambda dialect: select(keys.c.fingerprint, keys.c.status, keys.c.response, keys.c.expires_at).where(
+        keys.c.org_id == bindparam("org_id"), keys.c.caller == bindparam("caller"), keys.c.key == bindparam("key")
+    )
+)
+
+
+async def lookup(conn: Source, claim: Claim) -> Row | None:
+    """The live claim under the same key, if any (an expired one counts as none)."""
+    rows = await as_runner(conn).rows(_LOOKUP, org_id=claim.org_id, caller=claim.caller, key=claim.key)
+    if not rows or rows[0]["expires_at"] <= utcnow():
+        return None
+    return rows[0]
+
+
+async def prune(conn: AsyncConnection) -> int:
+    """Deletes every expired claim; answers how many."""
+    result = await conn.execute(delete(keys).where(keys.c.expires_at <= utcnow()))
+    return int(result.rowcount or 0)
