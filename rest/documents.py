@@ -39,6 +39,9 @@ FRAGMENTS = {
     "ApiKeyFields": """fragment ApiKeyFields on ApiKey {
   id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt
 }""",
+    "Propagated": """fragment Propagated on VariableValue {
+  propagated { variable_id: variableId value_id: valueId connection_id: connectionId }
+}""",
     "PageFields": """fragment PageFields on Pagination { limit offset has_more: hasMore }""",
     "ErrorFields": """fragment ErrorFields on UserError { code message field }""",
 }
@@ -97,8 +100,27 @@ mutation SetVariable($variableId: UUID!, $learnerId: UUID!, $courseRunId: UUID, 
   result: setVariable(input: {variableId: $variableId, learnerId: $learnerId, courseRunId: $courseRunId,
                               value: $value}) {
     __typename
-    ... on VariableValue { ...ValueFields propagated { variable_id: variableId value_id: valueId
-                                                       connection_id: connectionId } }
+    ... on VariableValue { ...ValueFields ...Propagated }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "SetVariableExpecting": """
+mutation SetVariableExpecting($variableId: UUID!, $learnerId: UUID!, $courseRunId: UUID, $value: JSON!,
+                              $expectedValueId: UUID) {
+  result: setVariable(input: {variableId: $variableId, learnerId: $learnerId, courseRunId: $courseRunId,
+                              value: $value, expectedValueId: $expectedValueId}) {
+    __typename
+    ... on VariableValue { ...ValueFields ...Propagated }
+    ... on ValueConflictError { current { ...ValueFields } }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "SetVariables": """
+mutation SetVariables($values: [SetVariableInput!]!) {
+  result: setVariables(input: {values: $values}) {
+    __typename
+    ... on RecordedValues { data { ...ValueFields ...Propagated } }
+    ... on BatchError { items { index error: code message field } }
     ... on UserError { ...ErrorFields }
   }
 }""",

@@ -27,7 +27,7 @@ from schema.runtime import GraphQLRuntime
 log = logging.getLogger("coursepipeline.rest")
 
 # Typed errors a mutation may answer with, and the REST status each becomes.
-ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409}
+ERROR_STATUS = {"not_found": 404, "invalid_input": 400, "conflict": 409, "idempotency_key_reused": 422}
 # `extensions.code` of errors the schema raises, and their REST status.
 RAISED_STATUS = {"FORBIDDEN": 403, "BAD_USER_INPUT": 400}
 
@@ -82,11 +82,13 @@ def found(data: dict[str, Any], what: str, key: str = "result") -> Any:
 
 
 def payload(data: dict[str, Any]) -> dict[str, Any]:
-    """A mutation's result, or its typed error as an APIError."""
+    """A mutation's result, or its typed error as an APIError (with what the error carries beside its message:
+    a conflict's `current` value, a batch's `items`)."""
     result = data["result"]
     code = result.get("code")
     if code in ERROR_STATUS and "message" in result:
-        raise APIError(ERROR_STATUS[code], result["message"], code=code)
+        details = {k: v for k, v in result.items() if k not in ("__typename", "code", "message", "field")}
+        raise APIError(ERROR_STATUS[code], result["message"], code=code, details=details or None)
     result.pop("__typename", None)
     return result
 

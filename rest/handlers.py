@@ -15,6 +15,7 @@ from access.errors import APIError
 from rest import params as p
 from rest.executor import found, payload, run, sliced
 from schema.types import VariableDirection, VariableType
+from schema.value_mutations import MAX_BATCH
 
 
 class JSONResponse(Response):
@@ -96,18 +97,53 @@ async def list_variable_values(request: Request) -> Response:
     return JSONResponse(found(await run(request, "ListVariableValues", variables), "Variable"))
 
 
-async def set_variable(request: Request) -> Response:
-    body = await p.json_object(request)
+def _set_item(body: Any) -> dict[str, Any]:
+    """A value to set, as the body of `/api/variables/set` or an item of a batch, checked."""
+    if not isinstance(body, dict):
+        raise p.bad("an item must be a JSON object")
     if body.get("value") is None:
         raise p.bad("value is required")
-    run_id = p.body_id(body, "course_run_id", required=False)
-    variables = {
+    unknown = set(body) - {"variable_id", "learner_id", "course_run_id", "value", "expected_value_id"}
+    if unknown:
+        raise p.bad(f"unknown field {sorted(unknown)[0]}")
+    item = {
         "variableId": p.body_id(body, "variable_id"),
         "learnerId": p.body_id(body, "learner_id"),
-        "courseRunId": run_id,
+        "courseRunId": p.body_id(body, "course_run_id", required=False),
         "value": body["value"],
     }
-    return JSONResponse(payload(await run(request, "SetVariable", variables)), status_code=201)
+    if "expected_value_id" in body:  # null is a condition too: "only if there is no value yet"
+        item["expectedValueId"] = p.body_id(body, "expected_value_id", required=False)
+    return item
+
+
+async def set_variable(request: Request) -> Response:
+    item = _set_item(await p.json_object(request))
+    # A plain set runs the document without the condition: the busiest write keeps its one shape.
+    document = "SetVariableExpecting" if "expectedValueId" in item else "SetVariable"
+    return JSONResponse(payload(await run(request, document, item)), status_code=201)
+
+
+async def set_variables(request: Request) -> Response:
+    body = await p.json_object(request)
+    items = body.get("values")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise p.bad(f"values must be an array of 1 to {MAX_BATCH} items")
+    if set(body) != {"values"}:
+        raise p.bad(f"unknown field {sorted(set(body) - {'values'})[0]}")
+    parsed, problems = [], []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append(_set_item(raw))
+        except APIError as exc:
+            problems.append({"index": index, "error": exc.code, "message": exc.message})
+    if problems:
+        message = f"nothing was recorded: {len(problems)} of {len(items)} items are malformed"
+        raise APIError(400, message, code="invalid_input", details={"items": problems})
+    if any("expectedValueId" in item for item in parsed):
+        raise p.bad("a batch item takes no expected_value_id: use /api/variables/set")
+    result = payload(await run(request, "SetVariables", {"values": parsed}))
+    return JSONResponse({"data": result["data"]}, status_code=201)
 
 
 async def variable_aggregate(request: Request) -> Response:

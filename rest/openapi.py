@@ -78,7 +78,11 @@ API_KEY = {
 }
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": STR, "message": STR}),
+    "Error": {
+        **_obj({"error": STR, "message": STR}),
+        "description": "Some errors carry more: a refused batch its `items` (index, error, message), a "
+        "compare-and-set conflict the `current` value, a 500 or 503 the `request_id`.",
+    },
     "Pagination": _obj({"limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}),
     "Course": _obj(COURSE),
     "CourseList": _list("Course"),
@@ -194,10 +198,40 @@ SCHEMAS: dict[str, Any] = {
     "ConnectionCreated": _obj(
         {**CONNECTION, "backfilled": {"type": "integer", "description": "Values copied by `backfill` (0 without)"}}
     ),
-    "SetVariable": _obj(
-        {"variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY},
-        ["variable_id", "learner_id", "value"],
-    ),
+    "SetVariable": {
+        **_obj(
+            {
+                "variable_id": UUID,
+                "learner_id": UUID,
+                "course_run_id": NUUID,
+                "value": ANY,
+                "expected_value_id": {
+                    **NUUID,
+                    "description": "Compare-and-set: record only if the current value of (variable, learner, run) "
+                    "has this id; null: only if there is none yet. Otherwise 409 with `current`.",
+                },
+            },
+            ["variable_id", "learner_id", "value"],
+        ),
+        "example": {"variable_id": EXAMPLE_ID, "learner_id": EXAMPLE_ID, "value": 87},
+    },
+    "SetVariables": {
+        **_obj(
+            {
+                "values": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "items": _obj(
+                        {"variable_id": UUID, "learner_id": UUID, "course_run_id": NUUID, "value": ANY},
+                        ["variable_id", "learner_id", "value"],
+                    ),
+                }
+            }
+        ),
+        "example": {"values": [{"variable_id": EXAMPLE_ID, "learner_id": EXAMPLE_ID, "value": 87}]},
+    },
+    "RecordedValueList": _obj({"data": {"type": "array", "items": _ref("RecordedValue")}}),
     "Aggregate": _obj(
         {
             "variable_id": UUID,
@@ -240,8 +274,9 @@ ERROR_TEXT = {
     401: "Invalid or missing API key",
     403: "Not allowed for this credential",
     404: "Resource not found",
-    409: "Conflict",
+    409: "Conflict (a compare-and-set's `current` value; `idempotency_key_in_progress`: retry shortly)",
     413: "Request body too large",
+    422: "This Idempotency-Key was used with another request (`idempotency_key_reused`)",
     429: "Rate limit exceeded",
 }
 KEY_AUTH: list[dict[str, list[str]]] = [
@@ -253,7 +288,18 @@ KEY_AUTH: list[dict[str, list[str]]] = [
 USER_AUTH: list[dict[str, list[str]]] = [{"UserToken": []}]
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Makes a retry safe: the same key and request within 24 hours answers the first status and body "
+    "(with `Idempotent-Replayed: true`) and writes nothing; the same key with another request is 422.",
+}
+
+
 def _operation(e: Endpoint) -> dict[str, Any]:
+    errors = tuple(sorted({*e.errors, 409, 422})) if e.method == "POST" else e.errors
     op: dict[str, Any] = {
         "summary": e.summary,
         "tags": [e.tag],
@@ -262,7 +308,8 @@ def _operation(e: Endpoint) -> dict[str, Any]:
         "parameters": [
             {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema, "description": p.description}
             for p in e.params
-        ],
+        ]
+        + ([IDEMPOTENCY_KEY] if e.method == "POST" else []),
         "responses": {
             str(e.status): {"description": "No content"}
             if e.status == 204
@@ -272,7 +319,7 @@ def _operation(e: Endpoint) -> dict[str, Any]:
             },
             **{
                 str(code): {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}
-                for code in e.errors
+                for code in errors
             },
         },
     }
