@@ -108,10 +108,12 @@ async def test_every_post_takes_a_key(client, tenant):
     # Without the key, the same body is a second request: the name is taken.
     again = await client.post("/api/pipelines", json={"name": "Nightly"}, headers=tenant.key_headers)
     assert again.status_code == 409
-    made = await client.post("/api/api-keys", json={"name": "ci"}, headers={**tenant.user_headers,
-                                                                            "Idempotency-Key": "key-1"})  # fmt: skip
-    remade = await client.post("/api/api-keys", json={"name": "ci"}, headers={**tenant.user_headers,
-                                                                              "Idempotency-Key": "key-1"})  # fmt: skip
+    made = await client.post(
+        "/api/api-keys", json={"name": "ci"}, headers={**tenant.user_headers, "Idempotency-Key": "key-1"}
+    )
+    remade = await client.post(
+        "/api/api-keys", json={"name": "ci"}, headers={**tenant.user_headers, "Idempotency-Key": "key-1"}
+    )
     assert made.status_code == remade.status_code == 201
     assert remade.json()["id"] == made.json()["id"]
     listed = await client.get("/api/api-keys", headers=tenant.user_headers)
@@ -142,8 +144,11 @@ async def test_an_expired_key_is_a_new_request_and_pruning_removes_it(client, te
     assert await value_count(services, target["variable_id"]) == 2
     await client.post("/api/variables/set", json=body, headers=key_headers(tenant, "fresh"))
     async with services.db.write() as conn:
-        await conn.execute(update(idempotency_keys).where(idempotency_keys.c.key == "old")
-                           .values(expires_at=utcnow() - timedelta(seconds=1)))  # fmt: skip
+        await conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.key == "old")
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         assert await prune(conn) == 1
         left = (await conn.execute(text("SELECT key FROM idempotency_keys"))).scalars().all()
     assert left == ["fresh"]
@@ -155,8 +160,10 @@ async def test_graphql_set_variable_takes_an_idempotency_key(gql: GQL, services,
         __typename ... on VariableValue { id value } ... on UserError { code message }
       }
     }"""
-    variables = {"input": {"variableId": target["variable_id"], "learnerId": target["learner_id"], "value": 9},
-                 "key": "gql-1"}  # fmt: skip
+    variables = {
+        "input": {"variableId": target["variable_id"], "learnerId": target["learner_id"], "value": 9},
+        "key": "gql-1",
+    }
     first = (await gql(mutation, variables))["setVariable"]
     again = (await gql(mutation, variables))["setVariable"]
     assert first["__typename"] == "VariableValue" and again == first
