@@ -47,5 +47,7 @@ class Services:
             last_used_interval=settings.last_used_write_interval_seconds,
         )
         limits = RateLimits(settings.rate_limits, settings.redis_url) if settings.rate_limit_enabled else None
-        graphql = GraphQLRuntime.build(db, authenticator.forget_key, fast=fast)
+        # Cursors are signed with the operator's secret key, else the token secret (several instances must share one).
+        cursor_secret = settings.secret_key or secret or embedded_jwt_secret(settings)
+        graphql = GraphQLRuntime.build(db, authenticator.forget_key, fast=fast, secret=cursor_secret)
         return cls(settings=settings, db=db, graphql=graphql, authenticator=authenticator, rate_limits=limits)

@@ -52,6 +52,7 @@ class Settings:
     # The execution engine (`execution/`); off, plain Strawberry and SQLAlchemy answer every request the same.
     fast_execution: bool = True
     metrics_token: str | None = field(default=None, repr=False)  # who may read /metrics; unset: nobody (404)
+    secret_key: str | None = field(default=None, repr=False)  # signs page cursors; see `Services.build`
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +86,7 @@ class Settings:
             log_format=(get("COURSEPIPELINE_LOG_FORMAT") or "text").lower(),
             fast_execution=(get("COURSEPIPELINE_FAST_EXECUTION") or "true").lower() != "false",
             metrics_token=get("COURSEPIPELINE_METRICS_TOKEN"),
+            secret_key=get("COURSEPIPELINE_SECRET_KEY"),
         )
         settings.check()
         return settings
@@ -99,6 +101,10 @@ class Settings:
             raise SettingsError("SUPABASE_JWT_SECRET is too short for production (at least 32 characters)")
         if self.is_sqlite:
             raise SettingsError("production needs DATABASE_URL pointing at PostgreSQL")
+        if not (self.secret_key or self.supabase_jwt_secret):
+            raise SettingsError("production needs COURSEPIPELINE_SECRET_KEY (or SUPABASE_JWT_SECRET) to sign cursors")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise SettingsError("COURSEPIPELINE_SECRET_KEY is too short for production (at least 32 characters)")
 
 
 def embedded_jwt_secret(settings: Settings) -> str:

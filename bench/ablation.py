@@ -70,7 +70,7 @@ def _endpoint(services: Services, fetch: Fetch, plan: Plan) -> Callable[[Request
         async with services.db.request():
             rows = await fetch(services, context, learner_id)
         data = {"result": None if rows is None else {"variables": [plan(row) for row in rows]}}
-        return learner_variables_page(data, page)
+        return learner_variables_page(request, data, page)
 
     return endpoint
 

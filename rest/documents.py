@@ -42,7 +42,7 @@ FRAGMENTS = {
     "Propagated": """fragment Propagated on VariableValue {
   propagated { variable_id: variableId value_id: valueId connection_id: connectionId }
 }""",
-    "PageFields": """fragment PageFields on Pagination { limit offset has_more: hasMore }""",
+    "PageFields": """fragment PageFields on Pagination { limit offset has_more: hasMore next_cursor: nextCursor }""",
     "ErrorFields": """fragment ErrorFields on UserError { code message field }""",
 }
 
@@ -82,16 +82,16 @@ mutation RevokeApiKey($id: UUID!) {
   }
 }""",
     "ListVariables": """
-query ListVariables($courseId: UUID, $active: Boolean, $limit: Int!, $offset: Int!) {
-  result: variables(courseId: $courseId, active: $active, limit: $limit, offset: $offset) {
+query ListVariables($courseId: UUID, $active: Boolean, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: variables(courseId: $courseId, active: $active, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...VariableFields } pagination { ...PageFields }
   }
 }""",
     "GetVariable": """
 query GetVariable($id: UUID!) { result: variable(id: $id) { ...VariableFields } }""",
     "ListVariableValues": """
-query ListVariableValues($id: UUID!, $learnerId: UUID, $limit: Int!, $offset: Int!) {
-  result: variableValues(variableId: $id, learnerId: $learnerId, limit: $limit, offset: $offset) {
+query ListVariableValues($id: UUID!, $learnerId: UUID, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: variableValues(variableId: $id, learnerId: $learnerId, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...ValueFields } pagination { ...PageFields }
   }
 }""",
@@ -138,8 +138,8 @@ query VariableAggregate($id: UUID!, $courseRunId: UUID) {
   }
 }""",
     "ListCourses": """
-query ListCourses($active: Boolean, $limit: Int!, $offset: Int!) {
-  result: courses(active: $active, limit: $limit, offset: $offset) {
+query ListCourses($active: Boolean, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: courses(active: $active, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...CourseFields } pagination { ...PageFields }
   }
 }""",
@@ -150,9 +150,9 @@ query GetCourseByExternalId($externalId: String!) {
   result: courseByExternalId(externalId: $externalId) { ...CourseFields }
 }""",
     "ListCourseVariables": """
-query ListCourseVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!) {
+query ListCourseVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!, $cursor: String) {
   course(id: $id) { id }
-  result: variables(courseId: $id, active: $active, limit: $limit, offset: $offset) {
+  result: variables(courseId: $id, active: $active, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...VariableFields } pagination { ...PageFields }
   }
 }""",
@@ -167,8 +167,8 @@ query CourseStats($id: UUID!) {
   }
 }""",
     "ListChatbots": """
-query ListChatbots($active: Boolean, $limit: Int!, $offset: Int!) {
-  result: chatbots(active: $active, limit: $limit, offset: $offset) {
+query ListChatbots($active: Boolean, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: chatbots(active: $active, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...ChatbotFields } pagination { ...PageFields }
   }
 }""",
@@ -179,15 +179,17 @@ query GetChatbotByExternalId($externalId: String!) {
   result: chatbotByExternalId(externalId: $externalId) { ...ChatbotFields }
 }""",
     "ListChatbotVariables": """
-query ListChatbotVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!) {
+query ListChatbotVariables($id: UUID!, $active: Boolean, $limit: Int!, $offset: Int!, $cursor: String) {
   chatbot(id: $id) { id }
-  result: variables(chatbotId: $id, active: $active, limit: $limit, offset: $offset) {
+  result: variables(chatbotId: $id, active: $active, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...VariableFields } pagination { ...PageFields }
   }
 }""",
     "ListPipelines": """
-query ListPipelines($limit: Int!, $offset: Int!) {
-  result: pipelines(limit: $limit, offset: $offset) { data { ...PipelineFields } pagination { ...PageFields } }
+query ListPipelines($limit: Int!, $offset: Int!, $cursor: String) {
+  result: pipelines(limit: $limit, offset: $offset, cursor: $cursor) {
+    data { ...PipelineFields } pagination { ...PageFields }
+  }
 }""",
     "GetPipeline": """
 query GetPipeline($id: UUID!) { result: pipeline(id: $id) { ...PipelineDetail } }""",
@@ -237,8 +239,8 @@ mutation DisconnectVariables($id: UUID!, $pipelineId: UUID!) {
   }
 }""",
     "ListLearners": """
-query ListLearners($search: String, $limit: Int!, $offset: Int!) {
-  result: learners(search: $search, limit: $limit, offset: $offset) {
+query ListLearners($search: String, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: learners(search: $search, limit: $limit, offset: $offset, cursor: $cursor) {
     data { ...LearnerFields } pagination { ...PageFields }
   }
 }""",

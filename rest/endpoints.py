@@ -46,6 +46,12 @@ class Endpoint:
 UUID = {"type": "string", "format": "uuid"}
 LIMIT = Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size")
 OFFSET = Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}, "Rows to skip")
+CURSOR = Param(
+    "cursor",
+    "query",
+    {"type": "string", "minLength": 1, "maxLength": 512},
+    "A `pagination.next_cursor` of this list: the next page (keyset: no duplicate, no gap while rows are written)",
+)
 ACTIVE = Param("active", "query", {"type": "boolean"}, "Filter by active status")
 
 
@@ -73,7 +79,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "List all API keys",
         "API keys",
         "ApiKeyList",
-        params=(LIMIT, OFFSET),
+        params=(LIMIT, OFFSET, CURSOR),
         user_only=True,
         errors=(400, 401, 403, 429),
     ),
@@ -95,7 +101,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "List variables",
         "Variables",
         "VariableList",
-        params=(Param("course_id", "query", UUID, "Filter by course id"), ACTIVE, LIMIT, OFFSET),
+        params=(Param("course_id", "query", UUID, "Filter by course id"), ACTIVE, LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "POST",
@@ -140,6 +146,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             Param("learner_id", "query", UUID, "Filter by learner id"),
             LIMIT,
             OFFSET,
+            CURSOR,
         ),
     ),
     Endpoint(
@@ -155,7 +162,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
     ),
     Endpoint(
-        "GET", "/api/courses", h.list_courses, "List courses", "Courses", "CourseList", params=(ACTIVE, LIMIT, OFFSET)
+        "GET",
+        "/api/courses",
+        h.list_courses,
+        "List courses",
+        "Courses",
+        "CourseList",
+        params=(ACTIVE, LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "GET",
@@ -182,7 +195,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Get course variables",
         "Courses",
         "VariableList",
-        params=(path_id("course_id", "course"), ACTIVE, LIMIT, OFFSET),
+        params=(path_id("course_id", "course"), ACTIVE, LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "GET",
@@ -200,7 +213,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "List chatbots",
         "Chatbots",
         "ChatbotList",
-        params=(ACTIVE, LIMIT, OFFSET),
+        params=(ACTIVE, LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "GET",
@@ -227,7 +240,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Get chatbot variables",
         "Chatbots",
         "VariableList",
-        params=(path_id("chatbot_id", "chatbot"), ACTIVE, LIMIT, OFFSET),
+        params=(path_id("chatbot_id", "chatbot"), ACTIVE, LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "GET",
@@ -236,7 +249,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "List pipelines",
         "Pipelines",
         "PipelineList",
-        params=(LIMIT, OFFSET),
+        params=(LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "POST",
@@ -333,6 +346,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         params=(
             LIMIT,
             OFFSET,
+            CURSOR,
             Param("search", "query", {"type": "string", "maxLength": 200}, "Name or email, any case"),
         ),
     ),
@@ -361,7 +375,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Get learner courses",
         "Learners",
         "CourseList",
-        params=(path_id("learner_id", "learner"), LIMIT, OFFSET),
+        params=(path_id("learner_id", "learner"), LIMIT, OFFSET, CURSOR),
     ),
     Endpoint(
         "GET",
@@ -375,6 +389,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             Param("course_id", "query", UUID, "Filter by course id"),
             LIMIT,
             OFFSET,
+            CURSOR,
         ),
     ),
 )

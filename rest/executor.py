@@ -8,6 +8,7 @@ A document that fails validation is a bug here, raised on first use and caught b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -22,6 +23,8 @@ from db.engine import unavailable
 from db.idempotency import KeyTaken
 from execution.compat import graphql_schema
 from rest.documents import DOCUMENTS
+from schema.cursors import CursorCodec
+from schema.errors import BadInput
 from schema.runtime import GraphQLRuntime
 
 log = logging.getLogger("coursepipeline.rest")
@@ -59,8 +62,8 @@ async def run(request: Request, name: str, variables: dict[str, Any]) -> dict[st
         if isinstance(error.original_error, KeyTaken):  # the idempotency middleware replays the first answer
             raise error.original_error
         status = RAISED_STATUS.get((error.extensions or {}).get("code", ""))
-        if status is not None:
-            raise APIError(status, error.message)
+        if status is not None:  # a parameter the schema refused (a forged cursor) is a parameter like any other
+            raise APIError(status, error.message, code="invalid_parameter" if status == 400 else None)
         if error.original_error is None or isinstance(error.original_error, GraphQLError):
             # Variables that failed the schema's own coercion (the REST checks should have caught them).
             raise APIError(400, error.message, code="invalid_parameter")
@@ -93,10 +96,30 @@ def payload(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def sliced(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
-    """A list endpoint over a short nested list (a learner's courses): paged in memory, same envelope."""
-    window = items[offset : offset + limit]
+def sliced(
+    request: Request, items: list[Any], page: dict[str, Any], kind: str, key: Callable[[Any], tuple[str, ...]]
+) -> dict[str, Any]:
+    """A list endpoint over a short nested list (a learner's courses): paged in memory, same envelope. A cursor
+    names the last item of the page before by its `key`, so the next page starts after it wherever it now stands."""
+    limit, offset, start = page["limit"], page["offset"], 0
+    cursors: CursorCodec = request.app.state.graphql.cursors
+    if page["cursor"] is not None:
+        try:
+            position = tuple(cursors.decode(kind, page["cursor"]))
+        except BadInput as exc:
+            raise APIError(400, exc.message, code="invalid_parameter") from None
+        keys = [key(item) for item in items]
+        # After the item itself, or (if it is gone) after where it stood in the list's order.
+        start = keys.index(position) + 1 if position in keys else sum(1 for k in keys if k <= position)
+    begin = start + offset
+    window = items[begin : begin + limit]
+    has_more = len(items) > begin + limit
     return {
         "data": window,
-        "pagination": {"limit": limit, "offset": offset, "has_more": len(items) > offset + limit},
+        "pagination": {
+            "limit": limit,
+            "offset": offset,
+            "has_more": has_more,
+            "next_cursor": cursors.encode(kind, key(window[-1])) if has_more and window else None,
+        },
     }

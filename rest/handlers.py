@@ -63,7 +63,7 @@ async def create_api_key(request: Request) -> Response:
 async def list_api_keys(request: Request) -> Response:
     page = p.page(request)
     data = await run(request, "ListApiKeys", {})
-    return JSONResponse(sliced(data["result"], page["limit"], page["offset"]))
+    return JSONResponse(sliced(request, data["result"], page, "api-keys", _key_position))
 
 
 async def revoke_api_key(request: Request) -> Response:
@@ -365,7 +365,7 @@ async def learner_courses(request: Request) -> Response:
     learner_id = p.path_id(request, "learner_id")
     page = p.page(request)
     learner = found(await run(request, "LearnerCourses", {"id": learner_id}), "Learner")
-    return JSONResponse(sliced(learner["courses"], page["limit"], page["offset"]))
+    return JSONResponse(sliced(request, learner["courses"], page, "learner-courses", _course_position))
 
 
 async def learner_variables(request: Request) -> Response:
@@ -373,10 +373,23 @@ async def learner_variables(request: Request) -> Response:
     course_id = p.query_id(request, "course_id")
     page = p.page(request)
     variables = {"id": learner_id, "courseId": course_id}
-    return learner_variables_page(await run(request, "LearnerVariables", variables), page)
+    return learner_variables_page(request, await run(request, "LearnerVariables", variables), page)
 
 
-def learner_variables_page(data: dict[str, Any], page: dict[str, int]) -> Response:
+# Where an item stands in its in-memory list, for cursors: each list's order, ending with a unique id.
+def _key_position(key: dict[str, Any]) -> tuple[str, ...]:
+    return (key["created_at"], key["id"])
+
+
+def _course_position(course: dict[str, Any]) -> tuple[str, ...]:
+    return (course["id"],)
+
+
+def _learner_variable_position(value: dict[str, Any]) -> tuple[str, ...]:
+    return (value["name"], value["course_run_id"] or "", value["variable_id"])
+
+
+def learner_variables_page(request: Request, data: dict[str, Any], page: dict[str, Any]) -> Response:
     """The LearnerVariables document's result as the REST page (also used by `bench/ablation.py`)."""
     learner = found(data, "Learner")
     if learner["variables"] is None:
@@ -385,4 +398,4 @@ def learner_variables_page(data: dict[str, Any], page: dict[str, int]) -> Respon
     names = _TYPE_NAMES  # inline: a learner's values are among the busiest answers
     for v in items:
         v["type"] = names[v["type"]]
-    return JSONResponse(sliced(items, page["limit"], page["offset"]))
+    return JSONResponse(sliced(request, items, page, "learner-variables", _learner_variable_position))

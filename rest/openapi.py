@@ -83,7 +83,14 @@ SCHEMAS: dict[str, Any] = {
         "description": "Some errors carry more: a refused batch its `items` (index, error, message), a "
         "compare-and-set conflict the `current` value, a 500 or 503 the `request_id`.",
     },
-    "Pagination": _obj({"limit": {"type": "integer"}, "offset": {"type": "integer"}, "has_more": {"type": "boolean"}}),
+    "Pagination": _obj(
+        {
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "has_more": {"type": "boolean"},
+            "next_cursor": {**NSTR, "description": "Pass as `cursor` for the next page; null on the last page"},
+        }
+    ),
     "Course": _obj(COURSE),
     "CourseList": _list("Course"),
     "CourseStats": _obj(

@@ -72,10 +72,18 @@ def query_int(request: Request, name: str, default: int, low: int, high: int | N
     return value
 
 
-def page(request: Request) -> dict[str, int]:
+MAX_CURSOR = 512
+
+
+def page(request: Request) -> dict[str, Any]:
+    """`limit`, `offset` and `cursor` (a `next_cursor` the list answered; checked by the schema, which signed it)."""
+    cursor = _query(request).get("cursor")
+    if cursor is not None and not 0 < len(cursor) <= MAX_CURSOR:
+        raise bad(f"cursor must be 1 to {MAX_CURSOR} characters")
     return {
         "limit": query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         "offset": query_int(request, "offset", 0, 0, MAX_OFFSET),
+        "cursor": cursor,
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from db.engine import Database
+from schema.cursors import CursorCodec
 from schema.loaders import Loaders, MakeLoader
 
 
@@ -18,6 +19,7 @@ class Context:
     db: Database
     forget_key: Callable[[uuid.UUID], None]  # a revoked key stops working at once, not when its cache entry expires
     make_loader: MakeLoader
+    cursors: CursorCodec
     # Values a set has just carried along its connections, by the source value's id: its answer lists them
     # without reading them back.
     carried: dict[uuid.UUID, Any] = field(default_factory=dict, init=False, repr=False)

@@ -1,6 +1,8 @@
 """Root query fields. Every one reads the caller's organization from the context; none can see another's rows."""
 
 import uuid
+from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -29,18 +31,35 @@ from schema.types import (
 )
 
 
-def _pagination(page: courses.Page) -> Pagination:
-    return Pagination(limit=page.limit, offset=page.offset, has_more=page.has_more)
+def _pagination(info: CtxInfo, page: courses.Page, kind: str) -> Pagination:
+    position = page.next_position
+    cursor = info.context.cursors.encode(kind, position) if position is not None else None
+    return Pagination(limit=page.limit, offset=page.offset, has_more=page.has_more, next_cursor=cursor)
+
+
+def _after(info: CtxInfo, kind: str, cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    return info.context.cursors.time_and_id(kind, cursor)
+
+
+Cursor = Annotated[
+    str | None,
+    strawberry.argument(description="A `pagination.nextCursor` of this list: the page after it, then `offset` on."),
+]
 
 
 @strawberry.type
 class Query:
     @strawberry.field(permission_classes=DATA)
-    async def courses(self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None) -> CoursePage:
+    async def courses(
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None, cursor: Cursor = None
+    ) -> CoursePage:
         check_page(limit, offset)
+        after = _after(info, "courses", cursor)
         async with info.context.db.read() as conn:
-            page = await courses.list_courses(conn, info.context.org_id, limit=limit, offset=offset, active=active)
-        return CoursePage(data=[Course.from_row(r) for r in page.rows], pagination=_pagination(page))
+            page = await courses.list_courses(
+                conn, info.context.org_id, limit=limit, offset=offset, active=active, after=after
+            )
+        return CoursePage(data=[Course.from_row(r) for r in page.rows], pagination=_pagination(info, page, "courses"))
 
     @strawberry.field(permission_classes=DATA)
     async def course(self, info: CtxInfo, id: uuid.UUID) -> Course | None:
@@ -60,12 +79,16 @@ class Query:
 
     @strawberry.field(permission_classes=DATA)
     async def chatbots(
-        self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, active: bool | None = None, cursor: Cursor = None
     ) -> ChatbotPage:
         check_page(limit, offset)
+        after = _after(info, "chatbots", cursor)
         async with info.context.db.read() as conn:
-            page = await chatbots.list_chatbots(conn, info.context.org_id, limit=limit, offset=offset, active=active)
-        return ChatbotPage(data=[Chatbot.from_row(r) for r in page.rows], pagination=_pagination(page))
+            page = await chatbots.list_chatbots(
+                conn, info.context.org_id, limit=limit, offset=offset, active=active, after=after
+            )
+        data = [Chatbot.from_row(r) for r in page.rows]
+        return ChatbotPage(data=data, pagination=_pagination(info, page, "chatbots"))
 
     @strawberry.field(permission_classes=DATA)
     async def chatbot(self, info: CtxInfo, id: uuid.UUID) -> Chatbot | None:
@@ -79,11 +102,13 @@ class Query:
         return Chatbot.from_row(row) if row else None
 
     @strawberry.field(permission_classes=DATA)
-    async def pipelines(self, info: CtxInfo, limit: int = 100, offset: int = 0) -> PipelinePage:
+    async def pipelines(self, info: CtxInfo, limit: int = 100, offset: int = 0, cursor: Cursor = None) -> PipelinePage:
         check_page(limit, offset)
+        after = _after(info, "pipelines", cursor)
         async with info.context.db.read() as conn:
-            page = await pipelines.list_pipelines(conn, info.context.org_id, limit=limit, offset=offset)
-        return PipelinePage(data=[Pipeline.from_row(r) for r in page.rows], pagination=_pagination(page))
+            page = await pipelines.list_pipelines(conn, info.context.org_id, limit=limit, offset=offset, after=after)
+        data = [Pipeline.from_row(r) for r in page.rows]
+        return PipelinePage(data=data, pagination=_pagination(info, page, "pipelines"))
 
     @strawberry.field(permission_classes=DATA)
     async def pipeline(self, info: CtxInfo, id: uuid.UUID) -> Pipeline | None:
@@ -93,12 +118,16 @@ class Query:
 
     @strawberry.field(permission_classes=DATA, description="Learners; `search` matches name or email, any case.")
     async def learners(
-        self, info: CtxInfo, limit: int = 100, offset: int = 0, search: str | None = None
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, search: str | None = None, cursor: Cursor = None
     ) -> LearnerPage:
         check_page(limit, offset)
+        after = _after(info, "learners", cursor)
         async with info.context.db.read() as conn:
-            page = await learners.list_learners(conn, info.context.org_id, limit=limit, offset=offset, search=search)
-        return LearnerPage(data=[Learner.from_row(r) for r in page.rows], pagination=_pagination(page))
+            page = await learners.list_learners(
+                conn, info.context.org_id, limit=limit, offset=offset, search=search, after=after
+            )
+        data = [Learner.from_row(r) for r in page.rows]
+        return LearnerPage(data=data, pagination=_pagination(info, page, "learners"))
 
     @strawberry.field(permission_classes=DATA)
     async def learner(self, info: CtxInfo, id: uuid.UUID) -> Learner | None:
@@ -120,8 +149,10 @@ class Query:
         limit: int = 100,
         offset: int = 0,
         chatbot_id: uuid.UUID | None = None,
+        cursor: Cursor = None,
     ) -> VariablePage:
         check_page(limit, offset)
+        after = _after(info, "variables", cursor)
         async with info.context.db.read() as conn:
             page = await variables.list_variables(
                 conn,
@@ -131,8 +162,10 @@ class Query:
                 course_id=course_id,
                 chatbot_id=chatbot_id,
                 active=active,
+                after=after,
             )
-        return VariablePage(data=[Variable.from_row(r) for r in page.rows], pagination=_pagination(page))
+        data = [Variable.from_row(r) for r in page.rows]
+        return VariablePage(data=data, pagination=_pagination(info, page, "variables"))
 
     @strawberry.field(permission_classes=DATA)
     async def variable(self, info: CtxInfo, id: uuid.UUID) -> Variable | None:
@@ -147,15 +180,18 @@ class Query:
         learner_id: uuid.UUID | None = None,
         limit: int = 100,
         offset: int = 0,
+        cursor: Cursor = None,
     ) -> VariableValuePage | None:
         check_page(limit, offset)
+        after = _after(info, "values", cursor)
         if await info.context.loaders.variable.load(variable_id) is None:
             return None
         async with info.context.db.runner() as conn:
             page = await values.list_values(
-                conn, info.context.org_id, variable_id, limit=limit, offset=offset, learner_id=learner_id
+                conn, info.context.org_id, variable_id, limit=limit, offset=offset, learner_id=learner_id, after=after
             )
-        return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=_pagination(page))
+        pagination = _pagination(info, page, "values")
+        return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
 
     @strawberry.field(permission_classes=KEY_ADMIN)
     async def api_keys(self, info: CtxInfo) -> list[ApiKey]:

@@ -17,6 +17,7 @@ from db.engine import Database
 from execution import DataLoader
 from schema import build_schema
 from schema.context import Context
+from schema.cursors import CursorCodec
 
 
 @dataclass
@@ -25,14 +26,17 @@ class GraphQLRuntime:
     db: Database
     forget_key: Callable[[uuid.UUID], None]
     fast: bool
+    cursors: CursorCodec
 
     @classmethod
-    def build(cls, db: Database, forget_key: Callable[[uuid.UUID], None], *, fast: bool) -> GraphQLRuntime:
-        """`fast`: run with the execution engine (the caller has checked `execution.compat.supported()`)."""
-        return cls(build_schema(fast=fast), db, forget_key, fast)
+    def build(cls, db: Database, forget_key: Callable[[uuid.UUID], None], *, fast: bool, secret: str) -> GraphQLRuntime:
+        """`fast`: run with the execution engine (the caller has checked `execution.compat.supported()`);
+        `secret` signs page cursors."""
+        return cls(build_schema(fast=fast), db, forget_key, fast, CursorCodec(secret))
 
     def context(self, principal: Principal) -> Context:
-        return Context(principal, self.db, self.forget_key, DataLoader if self.fast else StrawberryDataLoader)
+        loader = DataLoader if self.fast else StrawberryDataLoader
+        return Context(principal, self.db, self.forget_key, loader, self.cursors)
 
     async def run(
         self, text: str, document: DocumentNode, variables: dict[str, Any], principal: Principal, name: str

@@ -83,6 +83,9 @@ class Pagination:
     limit: int
     offset: int
     has_more: bool
+    next_cursor: str | None = strawberry.field(
+        default=None, description="Pass as `cursor` for the next page (keyset: no duplicate, no gap); null at the end."
+    )
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ BOUND = 25
 
 
 async def test_distinct_documents_leave_every_cache_at_its_bound(fast_services: Services):
-    runtime = GraphQLRuntime.build(fast_services.db, lambda key_id: None, fast=True)
+    runtime = GraphQLRuntime.build(fast_services.db, lambda key_id: None, fast=True, secret="s" * 32)
     schema = runtime.schema
     for cache in (schema.known, schema.plans, schema.leaves):  # type: ignore[attr-defined]
         cache.maxsize = BOUND  # a small bound, so that a test's worth of documents passes it

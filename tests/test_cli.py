@@ -111,8 +111,13 @@ def test_production_refuses_unsafe_settings():
     with pytest.raises(SettingsError):
         Settings.from_env({"COURSEPIPELINE_ENV": "production", "SUPABASE_JWT_SECRET": "short",
                            "DATABASE_URL": "postgresql://db/x"}, dotenv=None)  # fmt: skip
-    ok = Settings.from_env({"COURSEPIPELINE_ENV": "production", "SUPABASE_URL": "https://x.supabase.co/",
-                            "DATABASE_URL": "postgresql://db/x"}, dotenv=None)  # fmt: skip
+    supabase_only = {"COURSEPIPELINE_ENV": "production", "SUPABASE_URL": "https://x.supabase.co/",
+                     "DATABASE_URL": "postgresql://db/x"}  # fmt: skip
+    with pytest.raises(SettingsError, match="COURSEPIPELINE_SECRET_KEY"):  # cursors need a secret every instance shares
+        Settings.from_env(supabase_only, dotenv=None)
+    with pytest.raises(SettingsError, match="too short"):
+        Settings.from_env({**supabase_only, "COURSEPIPELINE_SECRET_KEY": "short"}, dotenv=None)
+    ok = Settings.from_env({**supabase_only, "COURSEPIPELINE_SECRET_KEY": "k" * 32}, dotenv=None)
     assert ok.supabase_url == "https://x.supabase.co"
 
 

@@ -44,5 +44,5 @@ async def test_with_the_engine_off_the_app_runs_plain_strawberry():
         assert isinstance(context.loaders.course, StrawberryDataLoader)
     finally:
         await services.db.dispose()
-    fast = GraphQLRuntime.build(services.db, lambda key_id: None, fast=True)
+    fast = GraphQLRuntime.build(services.db, lambda key_id: None, fast=True, secret="s" * 32)
     assert isinstance(fast.context(ApiKeyPrincipal(uuid.uuid4(), uuid.uuid4())).loaders.course, DataLoader)

@@ -28,7 +28,7 @@ async def test_openapi_describes_every_endpoint(client: httpx.AsyncClient):
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', str(spec).replace("'", '"')))
     assert refs <= set(spec["components"]["schemas"])
     learners = spec["paths"]["/api/learners"]["get"]
-    assert {p["name"] for p in learners["parameters"]} == {"limit", "offset", "search"}
+    assert {p["name"] for p in learners["parameters"]} == {"limit", "offset", "cursor", "search"}
 
 
 async def test_swagger_ui_is_served_offline(client: httpx.AsyncClient):

@@ -66,7 +66,7 @@ async def test_courses_endpoints(client, tenant: Tenant, world):
     h = tenant.key_headers
     course = world["course"]
     listed = (await client.get("/api/courses", headers=h)).json()
-    assert listed["pagination"] == {"limit": 100, "offset": 0, "has_more": False}
+    assert listed["pagination"] == {"limit": 100, "offset": 0, "has_more": False, "next_cursor": None}
     assert [c["id"] for c in listed["data"]] == [course["id"]]
     assert set(listed["data"][0]) == {"id", "external_id", "name", "description", "active", "created_at", "updated_at"}
 

@@ -18,12 +18,18 @@ chatbots = table(Chatbot)
 
 
 async def list_chatbots(
-    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, active: bool | None = None
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+    active: bool | None = None,
 ) -> Page:
     stmt = select(chatbots).where(chatbots.c.org_id == org_id)
     if active is not None:
         stmt = stmt.where(chatbots.c.active == active)
-    return await fetch_page(conn, stmt.order_by(chatbots.c.created_at, chatbots.c.id), limit, offset)
+    return await fetch_page(conn, stmt, chatbots, limit=limit, offset=offset, after=after)
 
 
 async def get_chatbots(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:

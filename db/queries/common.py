@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,9 +70,13 @@ def bound_values(tbl: Table, names: Iterable[str]) -> dict[str, Any]:
     return {name: bindparam(ROW_PREFIX + name, type_=tbl.c[name].type) for name in names}
 
 
-def page_of(rows: Sequence[Row], limit: int, offset: int) -> Page:
-    """A page from a statement that asked for `limit + 1` rows, to know whether another page follows."""
-    return Page(rows=list(rows[:limit]), limit=limit, offset=offset, has_more=len(rows) > limit)
+def page_of(rows: Sequence[Row], limit: int, offset: int, order: Sequence[str] = ("created_at", "id")) -> Page:
+    """A page from a statement that asked for `limit + 1` rows, to know whether another page follows; with the
+    position of its last row (its `order` columns) when one does."""
+    kept = list(rows[:limit])
+    has_more = len(rows) > limit
+    position = tuple(kept[-1][name] for name in order) if has_more and kept else None
+    return Page(rows=kept, limit=limit, offset=offset, has_more=has_more, next_position=position)
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -85,11 +89,26 @@ class Page:
     limit: int
     offset: int
     has_more: bool
+    next_position: tuple[Any, ...] | None = None  # the last row's place in the order, when another page follows
 
 
-async def fetch_page(conn: AsyncConnection, stmt: Select[Any], limit: int, offset: int) -> Page:
-    """Runs `stmt` for one page; asks for one row more than the page to know whether another page follows."""
-    return page_of((await conn.execute(stmt.limit(limit + 1).offset(offset))).mappings().all(), limit, offset)
+async def fetch_page(
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    tbl: Table,
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+) -> Page:
+    """One page of `stmt`'s rows of `tbl` in creation order (`created_at`, then `id`: a unique order), from the
+    start or `after` a position (keyset paging: rows written meanwhile shift nothing), then `offset` rows on.
+    Asks for one row more than the page to know whether another page follows."""
+    order = (tbl.c.created_at, tbl.c.id)
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True))))
+    stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
+    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset)
 
 
 @cache

@@ -21,12 +21,18 @@ runs = table(CourseRun)
 
 
 async def list_courses(
-    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, active: bool | None = None
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+    active: bool | None = None,
 ) -> Page:
     stmt = select(courses).where(courses.c.org_id == org_id)
     if active is not None:
         stmt = stmt.where(courses.c.active == active)
-    return await fetch_page(conn, stmt.order_by(courses.c.created_at, courses.c.id), limit, offset)
+    return await fetch_page(conn, stmt, courses, limit=limit, offset=offset, after=after)
 
 
 async def get_courses(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:

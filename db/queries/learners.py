@@ -33,7 +33,13 @@ def _like_pattern(term: str) -> str:
 
 
 async def list_learners(
-    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, search: str | None = None
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+    search: str | None = None,
 ) -> Page:
     stmt = select(learners).where(learners.c.org_id == org_id)
     if search:
@@ -44,7 +50,7 @@ async def list_learners(
                 func.lower(learners.c.name).like(pattern, escape="\\"),
             )
         )
-    return await fetch_page(conn, stmt.order_by(learners.c.created_at, learners.c.id), limit, offset)
+    return await fetch_page(conn, stmt, learners, limit=limit, offset=offset, after=after)
 
 
 async def get_learners(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:

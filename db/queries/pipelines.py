@@ -62,9 +62,11 @@ class Refused(Exception):
 # --- pipelines ---
 
 
-async def list_pipelines(conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int) -> Page:
+async def list_pipelines(
+    conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, after: tuple[Any, ...] | None = None
+) -> Page:
     stmt = select(pipelines).where(pipelines.c.org_id == org_id)
-    return await fetch_page(conn, stmt.order_by(pipelines.c.created_at, pipelines.c.id), limit, offset)
+    return await fetch_page(conn, stmt, pipelines, limit=limit, offset=offset, after=after)
 
 
 async def get_pipelines(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:

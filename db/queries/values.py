@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import CurrentValue, PipelineConnection, VariableValue
@@ -148,13 +148,21 @@ async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carr
     return history_rows
 
 
-def _values_page(by_learner: bool) -> Prepared:
+def _values_page(by_learner: bool, after: bool) -> Prepared:
     def build(dialect: str) -> Any:
         stmt = select(*VALUE_COLUMNS).where(
             history.c.org_id == bindparam("org_id"), history.c.variable_id == bindparam("variable_id")
         )
         if by_learner:
             stmt = stmt.where(history.c.learner_id == bindparam("learner_id"))
+        if after:  # keyset: the values older than the last one of the page before (newest first)
+            stmt = stmt.where(
+                tuple_(history.c.recorded_at, history.c.id)
+                < tuple_(
+                    bindparam("after_at", type_=history.c.recorded_at.type),
+                    bindparam("after_id", type_=history.c.id.type),
+                )
+            )
         return (
             stmt.order_by(history.c.recorded_at.desc(), history.c.id.desc())
             .limit(bindparam("limit"))
@@ -164,7 +172,8 @@ def _values_page(by_learner: bool) -> Prepared:
     return Prepared(build)
 
 
-VALUES_PAGE = {by_learner: _values_page(by_learner) for by_learner in (False, True)}
+VALUES_PAGE = {(by_learner, after): _values_page(by_learner, after) for by_learner in (False, True)
+               for after in (False, True)}  # fmt: skip
 
 
 async def list_values(
@@ -175,12 +184,17 @@ async def list_values(
     limit: int,
     offset: int,
     learner_id: uuid.UUID | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> Page:
+    """A page of a variable's values, newest first (`recorded_at`, then `id`), optionally of one learner and
+    `after` a (recorded_at, id) position."""
     params: dict[str, Any] = {"org_id": org_id, "variable_id": variable_id, "limit": limit + 1, "offset": offset}
     if learner_id is not None:
         params["learner_id"] = learner_id
-    rows = await as_runner(conn).rows(VALUES_PAGE[learner_id is not None], **params)
-    return page_of(rows, limit, offset)
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    rows = await as_runner(conn).rows(VALUES_PAGE[learner_id is not None, after is not None], **params)
+    return page_of(rows, limit, offset, order=("recorded_at", "id"))
 
 
 async def latest_values_by_variable(

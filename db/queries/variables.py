@@ -24,6 +24,7 @@ async def list_variables(
     *,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
     course_id: uuid.UUID | None = None,
     chatbot_id: uuid.UUID | None = None,
     active: bool | None = None,
@@ -35,7 +36,7 @@ async def list_variables(
         stmt = stmt.where(variables.c.chatbot_id == chatbot_id)
     if active is not None:
         stmt = stmt.where(variables.c.active == active)
-    return await fetch_page(conn, stmt.order_by(variables.c.created_at, variables.c.id), limit, offset)
+    return await fetch_page(conn, stmt, variables, limit=limit, offset=offset, after=after)
 
 
 async def get_variables(conn: Source, org_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> list[Row | None]:
