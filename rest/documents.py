@@ -252,6 +252,23 @@ query GetLearnerByEmail($email: String!) { result: learnerByEmail(email: $email)
 query LearnerCourses($id: UUID!) {
   result: learner(id: $id) { courses { ...CourseFields } }
 }""",
+    "LearnerExport": """
+query LearnerExport($id: UUID!) {
+  result: learner(id: $id) {
+    ...LearnerFields
+    enrollments { id course_id: courseId course_run_id: courseRunId enrolled_at: enrolledAt }
+    variables {
+      variable_id: variableId name course_id: courseId type course_run_id: courseRunId value
+      recorded_at: recordedAt value_id: valueId
+    }
+  }
+}""",
+    "ListLearnerValues": """
+query ListLearnerValues($id: UUID!, $limit: Int!, $offset: Int!, $cursor: String) {
+  result: learnerValues(learnerId: $id, limit: $limit, offset: $offset, cursor: $cursor) {
+    data { ...ValueFields } pagination { ...PageFields }
+  }
+}""",
     "LearnerVariables": """
 query LearnerVariables($id: UUID!, $courseId: UUID) {
   result: learner(id: $id) {

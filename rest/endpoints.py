@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from rest import exports
 from rest import handlers as h
 from rest.routing import HandlerApp, ResourceRoutes
 
@@ -36,6 +37,7 @@ class Endpoint:
     body: str | None = None  # a component schema name
     user_only: bool = False
     errors: tuple[int, ...] = field(default=(400, 401, 404, 429))
+    media_type: str = "application/json"
 
     @property
     def documented_path(self) -> str:
@@ -148,6 +150,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             OFFSET,
             CURSOR,
         ),
+    ),
+    Endpoint(
+        "GET",
+        "/api/variables/{variable_id}/values.csv",
+        exports.variable_values_csv,
+        "Export a variable's values as CSV (streamed; newest first; RFC 4180, UTF-8, a header row)",
+        "Variables",
+        "",
+        params=(path_id("variable_id", "variable"), Param("learner_id", "query", UUID, "Only this learner's")),
+        media_type="text/csv",
     ),
     Endpoint(
         "GET",
@@ -376,6 +388,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Learners",
         "CourseList",
         params=(path_id("learner_id", "learner"), LIMIT, OFFSET, CURSOR),
+    ),
+    Endpoint(
+        "GET",
+        "/api/learners/{learner_id}/export",
+        exports.learner_export,
+        "Export everything held about a learner: details, enrolments, current values and every value (streamed)",
+        "Learners",
+        "LearnerExport",
+        params=(path_id("learner_id", "learner"),),
     ),
     Endpoint(
         "GET",

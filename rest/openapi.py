@@ -270,6 +270,21 @@ SCHEMAS: dict[str, Any] = {
             },
         }
     ),
+    "LearnerExport": _obj(
+        {
+            "learner": _ref("Learner"),
+            "enrollments": {
+                "type": "array",
+                "items": _obj({"id": UUID, "course_id": UUID, "course_run_id": NUUID, "enrolled_at": TIME}),
+            },
+            "current_values": {"type": "array", "items": _ref("LearnerVariable")},
+            "values": {
+                "type": "array",
+                "description": "Every value ever recorded for the learner, newest first",
+                "items": _ref("VariableValue"),
+            },
+        }
+    ),
     "ApiKey": _obj(API_KEY),
     "ApiKeyCreated": _obj({**API_KEY, "key": {"type": "string", "description": "The secret, shown only once"}}),
     "ApiKeyList": _list("ApiKey"),
@@ -322,7 +337,9 @@ def _operation(e: Endpoint) -> dict[str, Any]:
             if e.status == 204
             else {
                 "description": "OK" if e.status == 200 else "Created",
-                "content": {"application/json": {"schema": _ref(e.response)}},
+                "content": {
+                    e.media_type: {"schema": _ref(e.response) if e.response else {"type": "string"}},
+                },
             },
             **{
                 str(code): {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}

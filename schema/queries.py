@@ -193,6 +193,24 @@ class Query:
         pagination = _pagination(info, page, "values")
         return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
 
+    @strawberry.field(
+        permission_classes=DATA,
+        description="Every value recorded for a learner, of any variable, newest first; null if no such learner.",
+    )
+    async def learner_values(
+        self, info: CtxInfo, learner_id: uuid.UUID, limit: int = 100, offset: int = 0, cursor: Cursor = None
+    ) -> VariableValuePage | None:
+        check_page(limit, offset)
+        after = _after(info, "learner-values", cursor)
+        if await info.context.loaders.learner.load(learner_id) is None:
+            return None
+        async with info.context.db.runner() as conn:
+            page = await values.list_learner_values(
+                conn, info.context.org_id, learner_id, limit=limit, offset=offset, after=after
+            )
+        pagination = _pagination(info, page, "learner-values")
+        return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
+
     @strawberry.field(permission_classes=KEY_ADMIN)
     async def api_keys(self, info: CtxInfo) -> list[ApiKey]:
         async with info.context.db.read() as conn:

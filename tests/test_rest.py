@@ -50,6 +50,9 @@ async def test_every_documented_path_is_routed():
         ("DELETE", "/api/pipelines/{pipeline_id}/nodes/{node_id}"),
         ("POST", "/api/pipelines/{pipeline_id}/connections"),
         ("DELETE", "/api/pipelines/{pipeline_id}/connections/{connection_id}"),
+        # DESIGN.md's integrator write path
+        ("POST", "/api/variables/set-many"), ("GET", "/api/variables/{variable_id}/values.csv"),
+        ("GET", "/api/learners/{learner_id}/export"),
     }  # fmt: skip
     assert {(e.method, e.documented_path) for e in ENDPOINTS} == documented
 

@@ -197,6 +197,48 @@ async def list_values(
     return page_of(rows, limit, offset, order=("recorded_at", "id"))
 
 
+def _learner_values_page(after: bool) -> Prepared:
+    def build(dialect: str) -> Any:
+        stmt = select(*VALUE_COLUMNS).where(
+            history.c.org_id == bindparam("org_id"), history.c.learner_id == bindparam("learner_id")
+        )
+        if after:
+            stmt = stmt.where(
+                tuple_(history.c.recorded_at, history.c.id)
+                < tuple_(
+                    bindparam("after_at", type_=history.c.recorded_at.type),
+                    bindparam("after_id", type_=history.c.id.type),
+                )
+            )
+        return (
+            stmt.order_by(history.c.recorded_at.desc(), history.c.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+
+    return Prepared(build)
+
+
+LEARNER_VALUES_PAGE = {after: _learner_values_page(after) for after in (False, True)}
+
+
+async def list_learner_values(
+    conn: Source,
+    org_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+) -> Page:
+    """A page of every value recorded for one learner, of any variable, newest first (`recorded_at`, then `id`)."""
+    params: dict[str, Any] = {"org_id": org_id, "learner_id": learner_id, "limit": limit + 1, "offset": offset}
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    rows = await as_runner(conn).rows(LEARNER_VALUES_PAGE[after is not None], **params)
+    return page_of(rows, limit, offset, order=("recorded_at", "id"))
+
+
 async def latest_values_by_variable(
     conn: AsyncConnection, org_id: uuid.UUID, variable_ids: Sequence[uuid.UUID], limit: int
 ) -> list[list[Row]]:
