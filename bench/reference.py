@@ -6,7 +6,9 @@ statements, orjson. The benchmark reports the app's numbers as ratios against th
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import os
 import time
 import uuid
@@ -76,7 +78,8 @@ async def set_variable(request: Request) -> Response:
     if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
     org, key_id = caller
-    body = orjson.loads(await request.body())
+    body_bytes = await request.body()
+    body = orjson.loads(body_bytes)
     variable_id, learner_id = uuid.UUID(body["variable_id"]), uuid.UUID(body["learner_id"])
     async with pool.connection() as conn, conn.transaction():
         target = await (await conn.execute(
@@ -122,9 +125,18 @@ async def set_variable(request: Request) -> Response:
                 await _enroll(conn, org, learner_id, course_id)
             propagated = [{"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
                            "connection_id": str(c["connection_id"])} for carried_id, c in carried]  # fmt: skip
-    return _json({"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
-                  "course_run_id": None, "value": value, "recorded_at": _time(now), "propagated": propagated},
-                 201)  # fmt: skip
+        answer = {"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
+                  "course_run_id": None, "value": value, "recorded_at": _time(now),
+                  "propagated": propagated}  # fmt: skip
+        idempotency_key = request.headers.get("idempotency-key")
+        if idempotency_key is not None:  # the claim and its answer, written once with the value
+            await conn.execute(
+                """INSERT INTO idempotency_keys (org_id, caller, key, fingerprint, status, response, created_at,
+                                                 expires_at)
+                   VALUES (%s, %s, %s, %s, 201, %s, %s, %s + interval '24 hours')""",
+                (org, f"ref:{key_id}", idempotency_key, hashlib.sha256(body_bytes).hexdigest(),
+                 orjson.dumps(answer).decode(), now, now))  # fmt: skip
+    return _json(answer, 201)
 
 
 ADVANCE = """INSERT INTO current_values (variable_id, learner_id, run_key, org_id, course_run_id, value_id, value,
@@ -168,7 +180,7 @@ async def learner_variables(request: Request) -> Response:
     data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": _id(r["course_id"]),
              "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),
              "value_id": str(r["id"])} for r in rows]  # fmt: skip
-    return _json({"data": data, "pagination": {"limit": 100, "offset": 0, "has_more": False}})
+    return _json({"data": data, "pagination": {"limit": 100, "offset": 0, "has_more": False, "next_cursor": None}})
 
 
 async def values_page(request: Request) -> Response:
@@ -191,7 +203,21 @@ async def values_page(request: Request) -> Response:
     data = [{"id": str(r["id"]), "variable_id": str(r["variable_id"]), "learner_id": str(r["learner_id"]),
              "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"])}
             for r in rows[:limit]]  # fmt: skip
-    return _json({"data": data, "pagination": {"limit": limit, "offset": 0, "has_more": len(rows) > limit}})
+    has_more = len(rows) > limit
+    last = rows[limit - 1] if has_more else None
+    cursor = _cursor(["values", last["recorded_at"].isoformat(), str(last["id"])]) if last else None
+    return _json({"data": data, "pagination": {"limit": limit, "offset": 0, "has_more": has_more,
+                                               "next_cursor": cursor}})  # fmt: skip
+
+
+_CURSOR_KEY = hmac.new(os.environ["SUPABASE_JWT_SECRET"].encode(), b"coursepipeline page cursor", "sha256").digest()
+
+
+def _cursor(position: list[str]) -> str:
+    """The page cursor the app answers: the position, signed with the server's secret."""
+    payload = orjson.dumps(position)
+    tag = hmac.new(_CURSOR_KEY, payload, "sha256").digest()[:16]
+    return base64.urlsafe_b64encode(payload + tag).rstrip(b"=").decode()
 
 
 async def nested(request: Request) -> Response:
@@ -228,6 +254,53 @@ async def nested(request: Request) -> Response:
     return _json({"data": {"courses": {"data": out}}})
 
 
+HISTORY = """INSERT INTO variable_values (id, org_id, variable_id, learner_id, course_run_id, value, value_number,
+                                         recorded_at, recorded_by_key_id, recorded_by_user)
+             VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, NULL)"""
+ENROLL = """INSERT INTO enrollments (id, org_id, learner_id, course_id, course_run_id, run_key, enrolled_at)
+            VALUES (%s, %s, %s, %s, NULL, %s, %s) ON CONFLICT (learner_id, course_id, run_key) DO NOTHING"""
+
+
+async def set_many(request: Request) -> Response:
+    """A batch of number values (no runs, no connections), checked and written by hand in one transaction."""
+    caller = await _caller(request)
+    if caller is None:
+        return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    org, key_id = caller
+    items = orjson.loads(await request.body())["values"]
+    variable_ids = list({uuid.UUID(i["variable_id"]) for i in items})
+    learner_ids = list({uuid.UUID(i["learner_id"]) for i in items})
+    async with pool.connection() as conn, conn.transaction():
+        found = await (await conn.execute(
+            """SELECT v.id, v.type, v.active, v.course_id,
+                      EXISTS (SELECT * FROM pipeline_connections c
+                              WHERE c.source_variable_id = v.id AND c.active_target IS NOT NULL) AS feeds
+               FROM variables v WHERE v.org_id = %s AND v.id = ANY(%s)""", (org, variable_ids))).fetchall()  # fmt: skip
+        known = await (await conn.execute(
+            "SELECT id FROM learners WHERE org_id = %s AND id = ANY(%s)", (org, learner_ids))).fetchall()  # fmt: skip
+        if len(found) != len(variable_ids) or len(known) != len(learner_ids):
+            return _json({"error": "invalid_input", "message": "unknown ids"}, 400)
+        courses = {v["id"]: v["course_id"] for v in found}
+        now = datetime.now(UTC)
+        rows, latest, enrolments = [], {}, {}
+        for item in items:
+            variable_id, learner_id = uuid.UUID(item["variable_id"]), uuid.UUID(item["learner_id"])
+            value = float(item["value"])
+            row = (uuid.uuid4(), org, variable_id, learner_id, orjson.dumps(value).decode(), value, now, key_id)
+            rows.append(row)
+            latest[variable_id, learner_id] = (variable_id, learner_id, NIL, org, row[0], row[4], value, now)
+            if courses[variable_id] is not None:
+                enrolments[learner_id, courses[variable_id]] = (uuid.uuid4(), org, learner_id, courses[variable_id],
+                                                                NIL, now)  # fmt: skip
+        async with conn.cursor() as cur:
+            await cur.executemany(HISTORY, rows)
+            await cur.executemany(ADVANCE, [latest[k] for k in sorted(latest)])  # key order: no deadlocks
+            await cur.executemany(ENROLL, [enrolments[k] for k in sorted(enrolments)])
+    data = [{"id": str(r[0]), "variable_id": str(r[2]), "learner_id": str(r[3]), "course_run_id": None,
+             "value": r[5], "recorded_at": _time(now), "propagated": []} for r in rows]  # fmt: skip
+    return _json({"data": data}, 201)
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await pool.open()
@@ -244,6 +317,7 @@ app = Starlette(
     exception_handlers={ClientDisconnect: _gone},
     routes=[
         Route("/api/variables/set", set_variable, methods=["POST"]),
+        Route("/api/variables/set-many", set_many, methods=["POST"]),
         Route("/api/learners/{learner_id}/variables", learner_variables),
         Route("/api/variables/{variable_id}/values", values_page),
         Route("/nested", nested),

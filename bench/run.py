@@ -119,6 +119,9 @@ def _lua(folder: Path, name: str, body: str) -> Path:
     return path
 
 
+SET_MANY_ITEMS = 100  # values a `rest_set_many` request records
+
+
 def _scripts(folder: Path, data: Dataset) -> dict[str, Path]:
     learners = ",".join(f'"{lid}"' for lid in data.learner_ids[:1000])
     # Propagating sets write three chatbot inputs per learner: learners of their own, so that the learner-values
@@ -156,6 +159,41 @@ request = function()
   local body = string.format('{{"variable_id":"{data.feed_variable_id}","learner_id":"%s","value":%d}}',
                              pick(propagated), math.random(0, 100))
   return wrk.format("POST", "/api/variables/set", nil, body)
+end
+""",
+        ),
+        "rest_set_idempotent": _lua(
+            folder,
+            "rest_set_idempotent",
+            common
+            + """
+-- A new key for every request: `thread_id` is a global each thread's state gets from `setup`.
+local counter, threads = 0, 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+request = function()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), thread_id, counter)
+  local body = string.format('{"variable_id":"%s","learner_id":"%s","value":%d}', pick(variables), pick(learners),
+                             math.random(0, 100))
+  return wrk.format("POST", "/api/variables/set", nil, body)
+end
+""",
+        ),
+        "rest_set_many": _lua(
+            folder,
+            "rest_set_many",
+            common
+            + f"""
+request = function()
+  local items = {{}}
+  for i = 1, {SET_MANY_ITEMS} do
+    items[i] = string.format('{{"variable_id":"%s","learner_id":"%s","value":%d}}', pick(variables), pick(learners),
+                             math.random(0, 100))
+  end
+  return wrk.format("POST", "/api/variables/set-many", nil, '{{"values":[' .. table.concat(items, ",") .. ']}}')
 end
 """,
         ),
@@ -267,9 +305,11 @@ def compare(
     args: argparse.Namespace,
     connections: int | None = None,
     whole_runs: bool = False,
+    per_request: int = 1,
 ) -> dict[str, Any]:
     """`whole_runs` alternates whole runs instead of slices: for requests that take longer than a slice, which a
-    slice would cut off mid-flight (wrk drops its connections, the server finishes them into the next slice)."""
+    slice would cut off mid-flight (wrk drops its connections, the server finishes them into the next slice).
+    `per_request`: values a request records, to report values/s."""
     if connections is not None:
         args = argparse.Namespace(**{**vars(args), "connections": connections})
     if whole_runs:
@@ -281,10 +321,11 @@ def compare(
         a_run, r_run = _run_pair(app, ref, args, app_first=i % 2 == 0)
         apps.append(a_run)
         refs.append(r_run)
-    a = statistics.median(r.rps for r in apps)
-    r = statistics.median(x.rps for x in refs)
+    a = statistics.median(r.rps for r in apps) * per_request
+    r = statistics.median(x.rps for x in refs) * per_request
     return {"name": name, "app": round(a, 1), "reference": round(r, 1), "ratio": round(a / r, 3) if r else None,
-            "unit": "req/s", "pair_ratios": _pair_ratios([x.rps for x in apps], [x.rps for x in refs]),
+            "unit": "req/s" if per_request == 1 else "val/s",
+            "pair_ratios": _pair_ratios([x.rps for x in apps], [x.rps for x in refs]),
             "app_p50_ms": round(statistics.median(x.p50_ms for x in apps), 2),
             "app_p99_ms": round(statistics.median(x.p99_ms for x in apps), 2),
             "reference_p50_ms": round(statistics.median(x.p50_ms for x in refs), 2),
@@ -435,6 +476,45 @@ def backfill_figure(database_url: str, data: Dataset) -> dict[str, Any]:
     return asyncio.run(run())
 
 
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def export_figure(base: str, pid: int, data: Dataset) -> dict[str, Any]:
+    """Streams the big variable's values as CSV from the app, counting rows, while a thread samples the server's
+    resident memory every 20 ms: flat memory means the export is not built in memory."""
+    import threading
+
+    before = _rss_mib(pid)
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss_mib(pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    rows = -1  # the header
+    started = time.perf_counter()
+    try:
+        url = f"{base}/api/variables/{data.big_variable_id}/values.csv"
+        with httpx.stream("GET", url, headers={"X-API-Key": data.api_key}, timeout=600) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes():
+                rows += chunk.count(b"\r\n")
+    finally:
+        done.set()
+        sampler.join()
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "seconds": round(seconds, 1), "rows_per_second": round(rows / seconds),
+            "rss_before_mib": round(before, 1), "rss_peak_mib": round(peak[0], 1)}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the harness (< 2 minutes)")
@@ -493,6 +573,13 @@ def main(argv: list[str] | None = None) -> int:
                 "rest_set_propagating": lambda: compare(
                     "rest_set_propagating", (app, s["rest_set_propagating"]), (ref, s["rest_set_propagating"]), args
                 ),
+                "rest_set_idempotent": lambda: compare(
+                    "rest_set_idempotent", (app, s["rest_set_idempotent"]), (ref, s["rest_set_idempotent"]), args
+                ),
+                "rest_set_many": lambda: compare(
+                    "rest_set_many", (app, s["rest_set_many"]), (ref, s["rest_set_many"]), args,
+                    per_request=SET_MANY_ITEMS,
+                ),
                 "rest_learner_variables": lambda: compare(
                     "rest_learner_variables", (app, s["learner_variables"]), (ref, s["learner_variables"]), args
                 ),
@@ -511,12 +598,13 @@ def main(argv: list[str] | None = None) -> int:
                 "aggregate": lambda: aggregate_scenario(app, data, database_url, 3 if args.smoke else 15),
             }  # fmt: skip
             chosen = args.only.split(",") if args.only else list(scenarios)
-            unknown = set(chosen) - set(scenarios) - {"backfill"}
+            unknown = set(chosen) - set(scenarios) - {"backfill", "export"}
             if unknown:
                 raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}")
             results = [scenarios[name]() for name in chosen if name in scenarios]
         statements = nested_statement_count(database_url, data) if "graphql_nested" in chosen else None
         backfill = backfill_figure(database_url, data) if "backfill" in chosen or not args.only else None
+        export = export_figure(app, processes[0].pid, data) if "export" in chosen or not args.only else None
     finally:
         for p in processes:
             p.terminate()
@@ -538,10 +626,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"graphql_nested issues {statements} SQL statements per request")
     if backfill is not None:
         print(f"backfill: {backfill['values']} current values copied in {backfill['seconds']} s (rolled back)")
+    if export is not None:
+        print(
+            f"export: {export['rows']} values as CSV in {export['seconds']} s ({export['rows_per_second']} rows/s); "
+            f"server memory {export['rss_before_mib']} MiB before, {export['rss_peak_mib']} MiB at most during"
+        )
     machine = {"cores": os.cpu_count(), "python": sys.version.split()[0], "size": size.__dict__,
                "smoke": args.smoke, "seconds": args.seconds, "runs": args.runs,
                "connections": args.connections, "slice": args.slice, "cpu_steadiness": steady}  # fmt: skip
-    output = {"scenarios": results, "machine": machine, "backfill": backfill}
+    output = {"scenarios": results, "machine": machine, "backfill": backfill, "export": export}
     (HERE / "results.json").write_text(json.dumps(output, indent=2))
     return 0
 

@@ -471,6 +471,15 @@ def _converter(kind: Any, graphql_type: Any, config: Any) -> Callable[[Any], Any
         return _UNSUPPORTED if kind is GlobalID or isinstance(kind, StrawberryList) else None
     if isinstance(named, GraphQLInputObjectType):
         return _input_builder(kind, named, config)
+    if isinstance(named, GraphQLList) and isinstance(kind, StrawberryList):
+        # A list of input objects (a batch): each item as the builder makes it. Lists of anything else: Strawberry.
+        item_type = named.of_type.of_type if isinstance(named.of_type, GraphQLNonNull) else named.of_type
+        if not isinstance(item_type, GraphQLInputObjectType):
+            return _UNSUPPORTED
+        build = _converter(kind.of_type, named.of_type, config)
+        if build is _UNSUPPORTED or build is None:
+            return _UNSUPPORTED
+        return lambda items: [None if item is None else build(item) for item in items]
     return _UNSUPPORTED
 
 

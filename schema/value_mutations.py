@@ -171,7 +171,7 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
     return VariableValue.from_row(row)
 
 
-def _item_errors(ctx: Context, items: list[SetVariableInput], found: values.BatchTargets) -> list[ItemError]:
+def _item_errors(items: list[SetVariableInput], found: values.BatchTargets) -> list[ItemError]:
     problems: list[ItemError] = []
     for index, item in enumerate(items):
 
@@ -219,7 +219,7 @@ async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -
         [item.learner_id for item in items],
         [item.course_run_id for item in items if item.course_run_id is not None],
     )
-    problems = _item_errors(ctx, items, found)
+    problems = _item_errors(items, found)
     if problems:
         count = f"{len(problems)} of {len(items)} items" if len(problems) > 1 else "1 item"
         return BatchError(message=f"nothing was recorded: {count} cannot be", field="values", items=problems)
@@ -328,7 +328,7 @@ class ValueMutation:
                     return await _set_one(ctx, conn, input)  # type: ignore[return-value]  # a UserError is one of the union
             except _Rollback as stop:
                 return stop.error  # type: ignore[return-value]  # likewise
-        return await _write(  # type: ignore[no-any-return]  # the answer of _set_one or a typed error
+        return await _write(
             ctx, lambda conn: _set_one(ctx, conn, input), (idempotency_key, ["set", _asked(input)]), batch=False
         )
 
@@ -342,6 +342,7 @@ class ValueMutation:
     ) -> RecordedValuesPayload:
         ctx = info.context
         items = input.values
-        asked = ("set-many", [_asked(item) for item in items]) if idempotency_key is not None else None
-        idempotency = (idempotency_key, asked) if idempotency_key is not None else None
-        return await _write(ctx, lambda conn: _set_many(ctx, conn, items), idempotency, batch=True)  # type: ignore[no-any-return]  # a RecordedValues or a typed error
+        idempotency = None
+        if idempotency_key is not None:
+            idempotency = (idempotency_key, ["set-many", [_asked(item) for item in items]])
+        return await _write(ctx, lambda conn: _set_many(ctx, conn, items), idempotency, batch=True)

@@ -139,14 +139,20 @@ async def ensure_enrolled_in(
     await ensure_enrolled_many(conn, org_id, [(learner_id, course_id, None) for course_id in course_ids])
 
 
+def _enrolment_order(enrolment: tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]) -> tuple[uuid.UUID, ...]:
+    learner_id, course_id, run_id = enrolment
+    return learner_id, course_id, run_id or NIL_UUID
+
+
 async def ensure_enrolled_many(
     conn: Source, org_id: uuid.UUID, enrolments: Iterable[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None]]
 ) -> None:
-    """`ensure_enrolled` for each (learner, course, course run), in one batch."""
+    """`ensure_enrolled` for each (learner, course, course run), in one batch, in key order (so concurrent batches
+    take their locks in the same order)."""
     now = utcnow()
     rows = [{"id": uuid.uuid4(), "org_id": org_id, "learner_id": learner_id, "course_id": course_id,
              "course_run_id": run_id, "run_key": run_id or NIL_UUID, "enrolled_at": now}
-            for learner_id, course_id, run_id in dict.fromkeys(enrolments)]  # fmt: skip
+            for learner_id, course_id, run_id in sorted(set(enrolments), key=_enrolment_order)]  # fmt: skip
     if rows:
         await as_runner(conn).execute_many(ENROLL, rows)
 

@@ -517,7 +517,8 @@ async def record_values(conn: Source, org_id: uuid.UUID, news: Sequence[NewValue
             "value_number": new.value_number, "recorded_at": now}  # fmt: skip
     runner = as_runner(conn)
     await runner.execute_many(RECORD, history_rows)
-    await runner.execute_many(ADVANCE_CURRENT, list(latest.values()))
+    # In key order: two batches touching the same current values lock them in the same order, never in a cycle.
+    await runner.execute_many(ADVANCE_CURRENT, [latest[k] for k in sorted(latest)])
     return history_rows
 
 
