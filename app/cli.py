@@ -1,4 +1,4 @@
-"""The `coursepipeline` command: serve, migrate, demo, token, create-org, create-key, quickstart."""
+"""The `coursepipeline` command: serve, migrate, demo, token, create-org, create-key, prune, quickstart."""
 
 from __future__ import annotations
 
@@ -169,6 +169,18 @@ CoursePipeline is starting at {base}
     print()
 
 
+def cmd_prune(args: argparse.Namespace) -> None:
+    from db.idempotency import prune
+
+    settings = _settings()
+
+    async def work(db):
+        async with db.write() as conn:
+            return await prune(conn)
+
+    print(f"{asyncio.run(_with_db(settings, work))} expired idempotency keys deleted")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -255,6 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     org.add_argument("--owner-id", help="the owner's Supabase user id (default: derived from the email)")
     org.add_argument("--key-name", default="first key")
     org.set_defaults(func=cmd_create_org)
+
+    sub.add_parser("prune", help="delete expired idempotency keys").set_defaults(func=cmd_prune)
 
     quick = sub.add_parser("quickstart", help="migrate, load the demo once, print a first call")
     quick.add_argument("--host", default="127.0.0.1")

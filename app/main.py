@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from app.settings import Settings
 from app.static import routes as static_routes
 from app.web import routes as web_routes
 from db.engine import unavailable
+from db.idempotency import prune
 from rest.endpoints import routes as rest_routes
 from rest.openapi import spec
 
@@ -65,6 +67,20 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return internal_error(request_id)
 
 
+PRUNE_EVERY_SECONDS = 3600
+
+
+async def _prune_idempotency_keys(services: Services) -> None:
+    """Expired idempotency keys are deleted hourly by every serving process (`coursepipeline prune` does it once)."""
+    while True:
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+        try:
+            async with services.db.write() as conn:
+                await prune(conn)
+        except Exception:  # the database may be down for a while: try again next hour
+            log.warning("pruning expired idempotency keys failed", exc_info=True)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     services = services or Services.build(settings)
     install_redaction()
@@ -75,7 +91,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pruning = asyncio.create_task(_prune_idempotency_keys(services))
         yield
+        pruning.cancel()
         await services.db.dispose()
 
     graphql = GraphQLView(services.graphql)

@@ -103,6 +103,24 @@ def test_create_org_gives_an_owner_and_a_working_key(embedded: str, capsys):
     assert response.json()["data"]["organizations"] == [{"name": "Initech"}]
 
 
+def test_prune_deletes_only_expired_idempotency_keys(embedded: str, capsys):
+    main(["migrate"])
+    main(["create-org", "--name", "Initech", "--owner-email", "boss@initech.example"])
+    key = KEY.search(capsys.readouterr().out).group(0)  # type: ignore[union-attr]
+    post = ("POST", "/api/pipelines", {"X-API-Key": key, "Idempotency-Key": "k1"}, {"name": "P"})
+    assert calls(embedded, post)[0].status_code == 201
+    engine = create_engine(normalize_url(embedded, asynchronous=False))
+    main(["prune"])
+    assert capsys.readouterr().out.startswith("0 expired")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE idempotency_keys SET expires_at = '2000-01-01 00:00:00.000000'"))
+    main(["prune"])
+    assert capsys.readouterr().out.startswith("1 expired")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 0
+    engine.dispose()
+
+
 def test_production_refuses_unsafe_settings():
     from app.settings import SettingsError
 
