@@ -16,6 +16,7 @@ again. A 5xx rolls its transaction back, claim included, so the retry runs afres
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from access.authenticator import header
@@ -23,17 +24,50 @@ from access.errors import error_response
 from access.middleware import BODY_KEY, ASGIApp, Message, Receive, Scope, Send
 from access.principal import SCOPE_KEY
 from db.engine import Database
-from db.idempotency import PENDING, Claim, KeyTaken, fingerprint, lookup, store_answer, well_formed
+from db.idempotency import PENDING, Claim, KeyTaken, fingerprint, lookup, store_answers, well_formed
 
+log = logging.getLogger("coursepipeline.idempotency")
 HEADER = b"idempotency-key"
 WAIT_SECONDS = 5.0  # how long a replay waits for the first request's answer
 POLL_SECONDS = 0.02
 
 
+class AnswerWriter:
+    """Stores answers in batches: a request hands its answer over and is done, and one batch of statements on one
+    connection stores every answer handed over meanwhile. (Stored one by one, each answer took a pool connection
+    of its own after its write's, which under load queued requests for connections.) A retry that comes before its
+    answer is stored waits for it, as it waits for a request still running."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._waiting: list[tuple[Claim, int, str]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    def put(self, claim: Claim, status: int, body: str) -> None:
+        self._waiting.append((claim, status, body))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with self.db.runner(transaction=self.db.is_sqlite) as conn:  # SQLite's writes queue on its lock
+                    await store_answers(conn, batch)
+            except Exception:  # the writes themselves are committed: their retries answer "in progress", not twice
+                log.warning("storing %d idempotent answers failed", len(batch), exc_info=True)
+
+    async def close(self) -> None:
+        """Stores what is waiting (at shutdown)."""
+        if self._flushing is not None:
+            await self._flushing
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, db: Database) -> None:
+    def __init__(self, app: ASGIApp, db: Database, answers: AnswerWriter) -> None:
         self.app = app
         self.db = db
+        self.answers = answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = header(scope, HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -51,8 +85,7 @@ class IdempotencyMiddleware:
         # No look-up first: a retry is found by its claim, the first statement of its write transaction.
         status, body = await self._run(claim, scope, receive, send)
         if claim.taken and status is not None and status < 500:
-            async with self.db.runner(transaction=self.db.is_sqlite) as conn:  # SQLite's writes queue on its lock
-                await store_answer(conn, claim, status, b"".join(body).decode())
+            self.answers.put(claim, status, b"".join(body).decode())
 
     async def _run(self, claim: Claim, scope: Scope, receive: Receive, send: Send) -> tuple[int | None, list[bytes]]:
         status: int | None = None

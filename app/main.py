@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from access.errors import APIError, error_response, internal_error, unavailable_error
-from access.idempotency import IdempotencyMiddleware
+from access.idempotency import AnswerWriter, IdempotencyMiddleware
 from access.middleware import (
     REQUEST_ID_KEY,
     AuthMiddleware,
@@ -94,8 +94,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         pruning = asyncio.create_task(_prune_idempotency_keys(services))
         yield
         pruning.cancel()
+        await answers.close()
         await services.db.dispose()
 
+    answers = AnswerWriter(services.db)
     graphql = GraphQLView(services.graphql)
     metrics = Metrics(services)
     app = Starlette(
@@ -117,7 +119,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Middleware(AuthMiddleware, authenticator=services.authenticator),
             Middleware(RateLimitMiddleware, limits=services.rate_limits),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(IdempotencyMiddleware, db=services.db),  # reads the body BodyLimitMiddleware buffered
+            Middleware(
+                IdempotencyMiddleware, db=services.db, answers=answers
+            ),  # reads the body BodyLimitMiddleware buffered
         ],
         exception_handlers={APIError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

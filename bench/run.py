@@ -167,15 +167,16 @@ end
             "rest_set_idempotent",
             common
             + """
--- A new key for every request: `thread_id` is a global each thread's state gets from `setup`.
-local counter, threads = 0, 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
+-- A new key for every request: a random prefix per thread and wrk run, then a counter.
+local prefix, counter = nil, 0
+function init(args)
+  local source = io.open("/proc/sys/kernel/random/uuid")
+  prefix = source:read("*l")
+  source:close()
 end
 request = function()
   counter = counter + 1
-  wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), thread_id, counter)
+  wrk.headers["Idempotency-Key"] = prefix .. "-" .. counter
   local body = string.format('{"variable_id":"%s","learner_id":"%s","value":%d}', pick(variables), pick(learners),
                              math.random(0, 100))
   return wrk.format("POST", "/api/variables/set", nil, body)

@@ -4,7 +4,7 @@ A request carrying a key sets `PENDING` before it runs. The first write transact
 or `Database.runner(transaction=True)`) claims the key as its first statement, so the claim commits or rolls back
 with the write itself: the primary key (organization, caller, key) lets one claim commit, and a request racing
 another with the same key waits on the index until the first commits, then learns the key is taken (`KeyTaken`).
-The answer is stored afterwards (`store_answer`), or, where the writer knows it inside the transaction, with the
+The answer is stored afterwards (`store_answers`), or, where the writer knows it inside the transaction, with the
 claim itself (`claim_with_answer`). Claims live 24 hours; `prune` deletes the expired ones.
 """
 
@@ -118,11 +118,12 @@ _STORE = Prepared(
 )
 
 
-async def store_answer(conn: Source, claim: Claim, status: int, body: str) -> None:
-    """The answer to a claimed key, once the request has one (nothing happens if its transaction rolled back)."""
-    await as_runner(conn).execute(
-        _STORE, key_org_id=claim.org_id, key_caller=claim.caller, key_key=claim.key, status=status, response=body
-    )
+async def store_answers(conn: Source, answers: list[tuple[Claim, int, str]]) -> None:
+    """The answers to claimed keys, once their requests have them, in one batch (nothing happens for a claim whose
+    transaction rolled back)."""
+    rows = [{"key_org_id": claim.org_id, "key_caller": claim.caller, "key_key": claim.key, "status": status,
+             "response": body} for claim, status, body in answers]  # fmt: skip
+    await as_runner(conn).execute_many(_STORE, rows)
 
 
 _LOOKUP = Prepared(

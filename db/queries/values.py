@@ -148,13 +148,13 @@ async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carr
     return history_rows
 
 
-def _values_page(by_learner: bool, after: bool) -> Prepared:
+def _values_page(filters: tuple[str, ...], after: bool) -> Prepared:
+    """A page of recorded values, newest first, where each of `filters` (columns) equals its parameter."""
+
     def build(dialect: str) -> Any:
-        stmt = select(*VALUE_COLUMNS).where(
-            history.c.org_id == bindparam("org_id"), history.c.variable_id == bindparam("variable_id")
-        )
-        if by_learner:
-            stmt = stmt.where(history.c.learner_id == bindparam("learner_id"))
+        stmt = select(*VALUE_COLUMNS).where(history.c.org_id == bindparam("org_id"))
+        for column in filters:
+            stmt = stmt.where(history.c[column] == bindparam(column))
         if after:  # keyset: the values older than the last one of the page before (newest first)
             stmt = stmt.where(
                 tuple_(history.c.recorded_at, history.c.id)
@@ -172,8 +172,18 @@ def _values_page(by_learner: bool, after: bool) -> Prepared:
     return Prepared(build)
 
 
-VALUES_PAGE = {(by_learner, after): _values_page(by_learner, after) for by_learner in (False, True)
-               for after in (False, True)}  # fmt: skip
+# A variable's values, of every learner or one; every value of one learner.
+_FILTERS = (("variable_id",), ("variable_id", "learner_id"), ("learner_id",))
+VALUES_PAGE = {(filters, after): _values_page(filters, after) for filters in _FILTERS for after in (False, True)}
+
+
+async def _values(conn: Source, org_id: uuid.UUID, equal: dict[str, uuid.UUID], limit: int, offset: int,
+                  after: tuple[Any, ...] | None) -> Page:  # fmt: skip
+    params: dict[str, Any] = {"org_id": org_id, **equal, "limit": limit + 1, "offset": offset}
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    rows = await as_runner(conn).rows(VALUES_PAGE[tuple(equal), after is not None], **params)
+    return page_of(rows, limit, offset, order=("recorded_at", "id"))
 
 
 async def list_values(
@@ -188,38 +198,10 @@ async def list_values(
 ) -> Page:
     """A page of a variable's values, newest first (`recorded_at`, then `id`), optionally of one learner and
     `after` a (recorded_at, id) position."""
-    params: dict[str, Any] = {"org_id": org_id, "variable_id": variable_id, "limit": limit + 1, "offset": offset}
-    if learner_id is not None:
-        params["learner_id"] = learner_id
-    if after is not None:
-        params["after_at"], params["after_id"] = after
-    rows = await as_runner(conn).rows(VALUES_PAGE[learner_id is not None, after is not None], **params)
-    return page_of(rows, limit, offset, order=("recorded_at", "id"))
-
-
-def _learner_values_page(after: bool) -> Prepared:
-    def build(dialect: str) -> Any:
-        stmt = select(*VALUE_COLUMNS).where(
-            history.c.org_id == bindparam("org_id"), history.c.learner_id == bindparam("learner_id")
-        )
-        if after:
-            stmt = stmt.where(
-                tuple_(history.c.recorded_at, history.c.id)
-                < tuple_(
-                    bindparam("after_at", type_=history.c.recorded_at.type),
-                    bindparam("after_id", type_=history.c.id.type),
-                )
-            )
-        return (
-            stmt.order_by(history.c.recorded_at.desc(), history.c.id.desc())
-            .limit(bindparam("limit"))
-            .offset(bindparam("offset"))
-        )
-
-    return Prepared(build)
-
-
-LEARNER_VALUES_PAGE = {after: _learner_values_page(after) for after in (False, True)}
+    equal = (
+        {"variable_id": variable_id} if learner_id is None else {"variable_id": variable_id, "learner_id": learner_id}
+    )
+    return await _values(conn, org_id, equal, limit, offset, after)
 
 
 async def list_learner_values(
@@ -232,11 +214,7 @@ async def list_learner_values(
     after: tuple[Any, ...] | None = None,
 ) -> Page:
     """A page of every value recorded for one learner, of any variable, newest first (`recorded_at`, then `id`)."""
-    params: dict[str, Any] = {"org_id": org_id, "learner_id": learner_id, "limit": limit + 1, "offset": offset}
-    if after is not None:
-        params["after_at"], params["after_id"] = after
-    rows = await as_runner(conn).rows(LEARNER_VALUES_PAGE[after is not None], **params)
-    return page_of(rows, limit, offset, order=("recorded_at", "id"))
+    return await _values(conn, org_id, {"learner_id": learner_id}, limit, offset, after)
 
 
 async def latest_values_by_variable(
