@@ -282,7 +282,9 @@ async def set_many(request: Request) -> Response:
             return _json({"error": "invalid_input", "message": "unknown ids"}, 400)
         courses = {v["id"]: v["course_id"] for v in found}
         now = datetime.now(UTC)
-        rows, latest, enrolments = [], {}, {}
+        rows: list[tuple[Any, ...]] = []
+        latest: dict[tuple[uuid.UUID, uuid.UUID], tuple[Any, ...]] = {}
+        enrolments: dict[tuple[uuid.UUID, uuid.UUID], tuple[Any, ...]] = {}
         for item in items:
             variable_id, learner_id = uuid.UUID(item["variable_id"]), uuid.UUID(item["learner_id"])
             value = float(item["value"])

@@ -173,8 +173,10 @@ def _values_page(filters: tuple[str, ...], after: bool) -> Prepared:
 
 
 # A variable's values, of every learner or one; every value of one learner.
-_FILTERS = (("variable_id",), ("variable_id", "learner_id"), ("learner_id",))
-VALUES_PAGE = {(filters, after): _values_page(filters, after) for filters in _FILTERS for after in (False, True)}
+_FILTERS: tuple[tuple[str, ...], ...] = (("variable_id",), ("variable_id", "learner_id"), ("learner_id",))
+VALUES_PAGE: dict[tuple[tuple[str, ...], bool], Prepared] = {
+    (filters, after): _values_page(filters, after) for filters in _FILTERS for after in (False, True)
+}
 
 
 async def _values(conn: Source, org_id: uuid.UUID, equal: dict[str, uuid.UUID], limit: int, offset: int,
