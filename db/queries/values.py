@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, exists, func, insert, literal, select, tuple_, update
@@ -82,6 +83,14 @@ def _advance_current(dialect: str) -> Any:
 ADVANCE_CURRENT = Prepared(_advance_current)
 
 
+def history_row(org_id: uuid.UUID, new: NewValue, at: datetime) -> dict[str, Any]:
+    """A new value's history row (a new id, recorded `at`)."""
+    return {"id": uuid.uuid4(), "org_id": org_id, "variable_id": new.variable_id, "learner_id": new.learner_id,
+            "course_run_id": new.course_run_id, "value": new.value, "value_number": new.value_number,
+            "recorded_at": at, "recorded_by_key_id": new.recorded_by_key_id,
+            "recorded_by_user": new.recorded_by_user}  # fmt: skip
+
+
 async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> dict[str, Any]:
     """Appends to the history and moves the current value forward, in the caller's transaction.
 
@@ -89,18 +98,7 @@ async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> 
     whatever order their upserts land in.
     """
     runner = as_runner(conn)
-    row = {
-        "id": uuid.uuid4(),
-        "org_id": org_id,
-        "variable_id": new_value.variable_id,
-        "learner_id": new_value.learner_id,
-        "course_run_id": new_value.course_run_id,
-        "value": new_value.value,
-        "value_number": new_value.value_number,
-        "recorded_at": utcnow(),
-        "recorded_by_key_id": new_value.recorded_by_key_id,
-        "recorded_by_user": new_value.recorded_by_user,
-    }
+    row = history_row(org_id, new_value, utcnow())
     await runner.execute(RECORD, **row)
     await runner.execute(
         ADVANCE_CURRENT,
@@ -135,10 +133,8 @@ async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carr
     current_rows: list[dict[str, Any]] = []
     for item in carried:
         new = item.value
-        row = {"id": uuid.uuid4(), "org_id": org_id, "variable_id": new.variable_id, "learner_id": new.learner_id,
-               "course_run_id": None, "value": new.value, "value_number": new.value_number, "recorded_at": now,
-               "recorded_by_key_id": new.recorded_by_key_id, "recorded_by_user": new.recorded_by_user,
-               "source_value_id": item.source_value_id, "connection_id": item.connection_id}  # fmt: skip
+        row = history_row(org_id, new, now)  # a carried value has no course run (`Carried` sets none)
+        row["source_value_id"], row["connection_id"] = item.source_value_id, item.connection_id
         history_rows.append(row)
         current_rows.append({"variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": NIL_UUID,
                              "org_id": org_id, "course_run_id": None, "value_id": row["id"], "value": new.value,
@@ -406,18 +402,7 @@ async def record_value_if_current(
     UPDATE's WHERE, or an insert that yields to the unique key), so two writers expecting the same value cannot
     both win."""
     runner = as_runner(conn)
-    row = {
-        "id": uuid.uuid4(),
-        "org_id": org_id,
-        "variable_id": new_value.variable_id,
-        "learner_id": new_value.learner_id,
-        "course_run_id": new_value.course_run_id,
-        "value": new_value.value,
-        "value_number": new_value.value_number,
-        "recorded_at": utcnow(),
-        "recorded_by_key_id": new_value.recorded_by_key_id,
-        "recorded_by_user": new_value.recorded_by_user,
-    }
+    row = history_row(org_id, new_value, utcnow())
     await runner.execute(RECORD, **row)
     run_key = new_value.course_run_id or NIL_UUID
     if expected_value_id is None:
@@ -485,10 +470,7 @@ async def record_values(conn: Source, org_id: uuid.UUID, news: Sequence[NewValue
     history_rows: list[dict[str, Any]] = []
     latest: dict[tuple[uuid.UUID, uuid.UUID, uuid.UUID], dict[str, Any]] = {}
     for new in news:
-        row = {"id": uuid.uuid4(), "org_id": org_id, "variable_id": new.variable_id, "learner_id": new.learner_id,
-               "course_run_id": new.course_run_id, "value": new.value, "value_number": new.value_number,
-               "recorded_at": now, "recorded_by_key_id": new.recorded_by_key_id,
-               "recorded_by_user": new.recorded_by_user}  # fmt: skip
+        row = history_row(org_id, new, now)
         history_rows.append(row)
         run_key = new.course_run_id or NIL_UUID
         latest[(new.variable_id, new.learner_id, run_key)] = {
