@@ -171,8 +171,12 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
     return VariableValue.from_row(row)
 
 
-def _item_errors(items: list[SetVariableInput], found: values.BatchTargets) -> list[ItemError]:
+def _checked(
+    items: list[SetVariableInput], found: values.BatchTargets
+) -> tuple[list[ItemError], list[tuple[Any, float | None]]]:
+    """Every item's problem, or else every item's value as stored (and its number)."""
     problems: list[ItemError] = []
+    coerced: list[tuple[Any, float | None]] = []
     for index, item in enumerate(items):
 
         def refuse(code: str, message: str, field: str, index: int = index) -> None:
@@ -200,10 +204,10 @@ def _item_errors(items: list[SetVariableInput], found: values.BatchTargets) -> l
             refuse("invalid_input", "a batch item takes no expectedValueId: use setVariable", "expectedValueId")
             continue
         try:
-            coerce_value(models.VariableType(variable["type"]), item.value)
+            coerced.append(coerce_value(models.VariableType(variable["type"]), item.value))
         except ValueRejected as exc:
             refuse("invalid_input", f"value: {exc}", "value")
-    return problems
+    return problems, coerced
 
 
 async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -> RecordedValues | UserError:
@@ -219,14 +223,13 @@ async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -
         [item.learner_id for item in items],
         [item.course_run_id for item in items if item.course_run_id is not None],
     )
-    problems = _item_errors(items, found)
+    problems, coerced = _checked(items, found)
     if problems:
         count = f"{len(problems)} of {len(items)} items" if len(problems) > 1 else "1 item"
         return BatchError(message=f"nothing was recorded: {count} cannot be", field="values", items=problems)
     news, enrolments = [], []
-    for item in items:
+    for item, (stored, number) in zip(items, coerced, strict=True):
         variable = found.variables[item.variable_id]
-        stored, number = coerce_value(models.VariableType(variable["type"]), item.value)
         news.append(_new_value(ctx, item, stored, number))
         course_id = variable["course_id"] or (found.run_courses[item.course_run_id] if item.course_run_id else None)
         if course_id is not None:

@@ -91,6 +91,13 @@ def history_row(org_id: uuid.UUID, new: NewValue, at: datetime) -> dict[str, Any
             "recorded_by_user": new.recorded_by_user}  # fmt: skip
 
 
+def current_row(org_id: uuid.UUID, new: NewValue, recorded: dict[str, Any]) -> dict[str, Any]:
+    """The current-value row of a new value whose history row is `recorded`."""
+    return {"variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": new.course_run_id or NIL_UUID,
+            "org_id": org_id, "course_run_id": new.course_run_id, "value_id": recorded["id"], "value": new.value,
+            "value_number": new.value_number, "recorded_at": recorded["recorded_at"]}  # fmt: skip
+
+
 async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> dict[str, Any]:
     """Appends to the history and moves the current value forward, in the caller's transaction.
 
@@ -100,18 +107,7 @@ async def record_value(conn: Source, org_id: uuid.UUID, new_value: NewValue) -> 
     runner = as_runner(conn)
     row = history_row(org_id, new_value, utcnow())
     await runner.execute(RECORD, **row)
-    await runner.execute(
-        ADVANCE_CURRENT,
-        variable_id=new_value.variable_id,
-        learner_id=new_value.learner_id,
-        run_key=new_value.course_run_id or NIL_UUID,
-        org_id=org_id,
-        course_run_id=new_value.course_run_id,
-        value_id=row["id"],
-        value=new_value.value,
-        value_number=new_value.value_number,
-        recorded_at=row["recorded_at"],
-    )
+    await runner.execute(ADVANCE_CURRENT, **current_row(org_id, new_value, row))
     return row
 
 
@@ -136,9 +132,7 @@ async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carr
         row = history_row(org_id, new, now)  # a carried value has no course run (`Carried` sets none)
         row["source_value_id"], row["connection_id"] = item.source_value_id, item.connection_id
         history_rows.append(row)
-        current_rows.append({"variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": NIL_UUID,
-                             "org_id": org_id, "course_run_id": None, "value_id": row["id"], "value": new.value,
-                             "value_number": new.value_number, "recorded_at": now})  # fmt: skip
+        current_rows.append(current_row(org_id, new, row))
     await runner.execute_many(RECORD_CARRIED, history_rows)
     await runner.execute_many(ADVANCE_CURRENT, current_rows)
     return history_rows
@@ -404,31 +398,17 @@ async def record_value_if_current(
     runner = as_runner(conn)
     row = history_row(org_id, new_value, utcnow())
     await runner.execute(RECORD, **row)
-    run_key = new_value.course_run_id or NIL_UUID
+    new_current = current_row(org_id, new_value, row)
     if expected_value_id is None:
-        won = await runner.rows(
-            _CLAIM_CURRENT,
-            variable_id=new_value.variable_id,
-            learner_id=new_value.learner_id,
-            run_key=run_key,
-            org_id=org_id,
-            course_run_id=new_value.course_run_id,
-            value_id=row["id"],
-            value=new_value.value,
-            value_number=new_value.value_number,
-            recorded_at=row["recorded_at"],
-        )
+        won = await runner.rows(_CLAIM_CURRENT, **new_current)
     else:
         won = await runner.rows(
             _REPLACE_CURRENT,
-            key_variable_id=new_value.variable_id,
-            key_learner_id=new_value.learner_id,
-            key_run_key=run_key,
+            key_variable_id=new_current["variable_id"],
+            key_learner_id=new_current["learner_id"],
+            key_run_key=new_current["run_key"],
             expected_value_id=expected_value_id,
-            value_id=row["id"],
-            value=new_value.value,
-            value_number=new_value.value_number,
-            recorded_at=row["recorded_at"],
+            **{name: new_current[name] for name in ("value_id", "value", "value_number", "recorded_at")},
         )
     return row if won else None
 
@@ -472,11 +452,8 @@ async def record_values(conn: Source, org_id: uuid.UUID, news: Sequence[NewValue
     for new in news:
         row = history_row(org_id, new, now)
         history_rows.append(row)
-        run_key = new.course_run_id or NIL_UUID
-        latest[(new.variable_id, new.learner_id, run_key)] = {
-            "variable_id": new.variable_id, "learner_id": new.learner_id, "run_key": run_key, "org_id": org_id,
-            "course_run_id": new.course_run_id, "value_id": row["id"], "value": new.value,
-            "value_number": new.value_number, "recorded_at": now}  # fmt: skip
+        new_current = current_row(org_id, new, row)
+        latest[(new.variable_id, new.learner_id, new_current["run_key"])] = new_current
     runner = as_runner(conn)
     await runner.execute_many(RECORD, history_rows)
     # In key order: two batches touching the same current values lock them in the same order, never in a cycle.
