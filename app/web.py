@@ -1,29 +1,38 @@
 """The web UI's routes: the single-page app's shell, its own static files, and embedded-mode sign-in links.
 
-The UI talks only to `/graphql`, with the signed-in user's token. Its code lives in `app/web/`; the libraries it
-needs (supabase-js, for production sign-in) come from `web/node_modules`, installed at set-up.
+The UI talks only to `/graphql`, with the signed-in user's token. Its code lives in `web/src` (React, built by Vite
+into `web/dist` at set-up, `app/bundle.py`); every page path below answers the same shell and the app's router
+draws the page.
 """
 
 from __future__ import annotations
 
 import html
-from pathlib import Path
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from access.login_links import redeem
 from access.tokens import mint_local_token
+from app.bundle import DIST, built, shell
 from app.services import Services
 from app.settings import embedded_jwt_secret
-from app.static import NODE_MODULES
 
-UI_DIR = Path(__file__).parent / "web"
-SUPABASE_JS = NODE_MODULES / "@supabase/supabase-js/dist/umd/supabase.js"
-PAGES = ("/", "/login", "/learners", "/settings/api-keys", "/courses/{course_id}", "/variables/{variable_id}")
+PAGES = (
+    "/",
+    "/login",
+    "/learners",
+    "/learners/{learner_id}",
+    "/pipelines",
+    "/pipelines/{pipeline_id}",
+    "/settings/api-keys",
+    "/courses/{course_id}",
+    "/chatbots/{chatbot_id}",
+    "/variables/{variable_id}",
+)
 
 
 def _ui_config(services: Services) -> dict[str, str | None]:
@@ -36,28 +45,9 @@ def _ui_config(services: Services) -> dict[str, str | None]:
     }
 
 
-def _shell(services: Services, body_script: str = "") -> str:
+def _shell(services: Services, extra: str = "") -> str:
     config = orjson.dumps(_ui_config(services)).decode().replace("</", "<\\/")
-    supabase = '<script src="/ui/vendor/supabase.js"></script>' if _ui_config(services)["mode"] == "supabase" else ""
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>CoursePipeline</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/ui/app.css">
-</head>
-<body>
-  <a class="skip" href="#main">Skip to content</a>
-  <header class="top" id="top"></header>
-  <main id="main" tabindex="-1"><p class="muted">Loading…</p></main>
-  <div id="toast" role="status" aria-live="polite"></div>
-  <script>window.COURSEPIPELINE = {config};{body_script}</script>
-  {supabase}
-  <script src="/ui/app.js"></script>
-</body>
-</html>"""
+    return shell(built().get("app"), "CoursePipeline", f"window.COURSEPIPELINE = {config};{extra}")
 
 
 async def page(request: Request) -> Response:
@@ -84,16 +74,9 @@ async def login_link(request: Request) -> Response:
     )
 
 
-async def supabase_js(request: Request) -> Response:
-    if not SUPABASE_JS.is_file():
-        return PlainTextResponse("supabase-js is not installed: run `make install`.", status_code=503)
-    return FileResponse(SUPABASE_JS)
-
-
 def routes() -> list[Route | Mount]:
     return [
         *(Route(path, page) for path in PAGES),
         Route("/login/link", login_link),
-        Route("/ui/vendor/supabase.js", supabase_js),
-        Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
+        Mount("/ui", StaticFiles(directory=DIST, check_dir=False), name="ui"),
     ]

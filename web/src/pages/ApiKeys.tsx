@@ -1,0 +1,227 @@
+// API keys: create one (its secret shown once, focused and announced), find and sort them, revoke one.
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { gql, outcome, USER_ERROR } from "../api";
+import { ErrorPanel, errorMessage, Loading } from "../components/ErrorPanel";
+import { fmtTime } from "../components/format";
+import { useQuery } from "../components/useQuery";
+
+interface Key {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  status: string;
+}
+type Column = "name" | "createdAt" | "expiresAt" | "lastUsedAt" | "status";
+const COLUMNS: [Column, string][] = [
+  ["name", "Name"],
+  ["createdAt", "Created"],
+  ["expiresAt", "Expires"],
+  ["lastUsedAt", "Last used"],
+  ["status", "Status"],
+];
+
+const LIST = "{ apiKeys { id name prefix createdAt expiresAt lastUsedAt status } }";
+const CREATE = `mutation($input: ApiKeyInput!) { createApiKey(input: $input) {
+  __typename ... on ApiKeyCreated { id name key } ${USER_ERROR} } }`;
+const REVOKE = `mutation($id: UUID!) { revokeApiKey(id: $id) { __typename ... on ApiKey { id } ${USER_ERROR} } }`;
+
+export function ApiKeys() {
+  const q = useQuery(() => gql<{ apiKeys: Key[] }>(LIST), []);
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const [status, setStatus] = useState("");
+  const [announce, setAnnounce] = useState("");
+  const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState<{ by: Column; desc: boolean }>({ by: "createdAt", desc: true });
+  const [revoking, setRevoking] = useState<Key | null>(null);
+  const secret = useRef<HTMLElement>(null);
+  const table = useRef<HTMLTableElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [copied, setCopied] = useState(false);
+
+  useEffect(() => {
+    if (created) secret.current?.focus();
+  }, [created]);
+  useEffect(() => {
+    if (revoking) dialog.current?.showModal();
+  }, [revoking]);
+
+  const rows = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    const keys = (q.data?.apiKeys ?? []).filter(
+      (k) => !needle || k.name.toLowerCase().includes(needle) || k.prefix.toLowerCase().includes(needle),
+    );
+    const value = (k: Key) => k[sort.by] ?? "";
+    keys.sort((a, b) => value(a).localeCompare(value(b)) * (sort.desc ? -1 : 1));
+    return keys;
+  }, [q.data, filter, sort]);
+
+  const create = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const values = new FormData(form);
+    const expires = String(values.get("expires") ?? "");
+    const input = { name: values.get("name"), expiresAt: expires ? new Date(`${expires}T23:59:59`).toISOString() : null };
+    try {
+      const result = outcome((await gql<{ createApiKey: { __typename: string; name: string; key: string } }>(CREATE, { input })).createApiKey, "ApiKeyCreated");
+      setStatus("");
+      setCopied(false);
+      setCreated(result);
+      setAnnounce(`Key “${result.name}” created. Copy its secret now: it is shown only once.`);
+      form.reset();
+      q.reload();
+    } catch (error) {
+      setStatus(errorMessage(error));
+    }
+  };
+
+  const closeRevoke = async () => {
+    const key = revoking;
+    const confirmed = dialog.current?.returnValue === "revoke";
+    setRevoking(null);
+    if (!key) return;
+    if (confirmed) {
+      try {
+        outcome((await gql<{ revokeApiKey: { __typename: string } }>(REVOKE, { id: key.id })).revokeApiKey, "ApiKey");
+        setAnnounce(`Revoked “${key.name}”.`);
+        q.reload();
+      } catch (error) {
+        setAnnounce(errorMessage(error));
+      }
+    }
+    table.current?.focus();
+  };
+
+  const header = (column: Column, label: string) => {
+    const active = sort.by === column;
+    return (
+      <th scope="col" key={column} aria-sort={active ? (sort.desc ? "descending" : "ascending") : "none"}>
+        <button type="button" className="sort" onClick={() => setSort({ by: column, desc: active ? !sort.desc : false })}>
+          {label}
+          <span aria-hidden="true">{active ? (sort.desc ? " ▼" : " ▲") : ""}</span>
+        </button>
+      </th>
+    );
+  };
+
+  return (
+    <>
+      <h1>API keys</h1>
+      <p>Integrations authenticate with these keys: Authorization: Bearer, X-API-Key or ?apiKey=.</p>
+      <p className="sr-only" role="status" aria-live="polite">
+        {announce}
+      </p>
+      {created ? (
+        <section className="secret" aria-labelledby="secret-title">
+          <h2 id="secret-title">Your new key “{created.name}”</h2>
+          <p className="warning">
+            Copy it now: this is the only time it is shown. Keep it secret — it gives full access to your organization's data.
+          </p>
+          <code id="new-key" ref={secret} tabIndex={-1} aria-label={`Secret of the new key ${created.name}`}>
+            {created.key}
+          </code>
+          <button
+            type="button"
+            onClick={async () => {
+              try {
+                await navigator.clipboard.writeText(created.key);
+                setCopied(true);
+                setAnnounce("API key copied to the clipboard.");
+              } catch {
+                setAnnounce("Copy failed: select the key and copy it by hand.");
+              }
+            }}
+          >
+            {copied ? "Copied" : "Copy key"}
+          </button>
+        </section>
+      ) : null}
+      <h2>Create a key</h2>
+      <form className="inline" aria-label="Create an API key" onSubmit={create}>
+        <div className="field">
+          <label htmlFor="key-name">Name</label>
+          <input id="key-name" name="name" required maxLength={200} placeholder="e.g. LMS sync" />
+        </div>
+        <div className="field">
+          <label htmlFor="key-expires">Expires (optional)</label>
+          <input id="key-expires" name="expires" type="date" />
+        </div>
+        <button type="submit">Create key</button>
+      </form>
+      {status ? (
+        <p role="alert" className="error">
+          {status}
+        </p>
+      ) : null}
+      <h2>Keys</h2>
+      {q.error ? (
+        <ErrorPanel error={q.error} retry={q.reload} title="The keys could not be loaded" />
+      ) : !q.data ? (
+        <Loading />
+      ) : q.data.apiKeys.length ? (
+        <>
+          <div className="field inline-field">
+            <label htmlFor="key-filter">Find a key</label>
+            <input id="key-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          </div>
+          <table className="keys stack" ref={table} tabIndex={-1} aria-label="API keys">
+            <thead>
+              <tr>
+                {COLUMNS.slice(0, 1).map(([c, l]) => header(c, l))}
+                <th scope="col">Prefix</th>
+                {COLUMNS.slice(1).map(([c, l]) => header(c, l))}
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((k) => (
+                <tr key={k.id}>
+                  <td data-label="Name" className="key-name">{k.name}</td>
+                  <td data-label="Prefix">
+                    <code>{k.prefix}…</code>
+                  </td>
+                  <td data-label="Created">{fmtTime(k.createdAt)}</td>
+                  <td data-label="Expires">{fmtTime(k.expiresAt)}</td>
+                  <td data-label="Last used">{fmtTime(k.lastUsedAt)}</td>
+                  <td data-label="Status">
+                    <span className={`badge ${k.status}`}>{k.status}</span>
+                  </td>
+                  <td data-label="">
+                    {k.status === "active" ? (
+                      <button className="danger" type="button" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
+                        Revoke
+                      </button>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {!rows.length ? <p className="muted">No key matches “{filter}”.</p> : null}
+        </>
+      ) : (
+        <p className="muted">No keys yet.</p>
+      )}
+      <dialog ref={dialog} aria-labelledby="revoke-title" onClose={closeRevoke}>
+        {revoking ? (
+          <>
+            <h2 id="revoke-title">Revoke “{revoking.name}”?</h2>
+            <p>Integrations using this key stop working at once. This cannot be undone.</p>
+            <form method="dialog" className="inline">
+              <button className="secondary" value="cancel" autoFocus>
+                Cancel
+              </button>
+              <button className="danger" value="revoke">
+                Revoke key
+              </button>
+            </form>
+          </>
+        ) : null}
+      </dialog>
+    </>
+  );
+}
