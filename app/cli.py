@@ -134,17 +134,27 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
                 print("Loaded the demo organization (first run).")
             org_id = (await conn.execute(select(organizations.c.id).order_by(organizations.c.created_at))).scalar()
             # One quickstart key at a time: the one printed last time is revoked, since it cannot be shown again.
-            await conn.execute(
-                update(api_keys)
-                .where(api_keys.c.name == "quickstart (make run)", api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
+            replaced = (
+                (
+                    await conn.execute(
+                        update(api_keys)
+                        .where(api_keys.c.name == "quickstart (make run)", api_keys.c.revoked_at.is_(None))
+                        .values(revoked_at=utcnow())
+                        .returning(api_keys.c.prefix)
+                    )
+                )
+                .scalars()
+                .all()
             )
         secret = await _create_key(db, org_id, "quickstart (make run)", "cli:quickstart")
         link = None if settings.supabase_url else await create_link(db, DEMO_EMAIL, base)
-        return secret, link
+        return secret, link, replaced
 
     base = f"http://{args.host}:{args.port}"
-    secret, link = asyncio.run(_with_db(settings, work))
+    secret, link, replaced = asyncio.run(_with_db(settings, work))
+    if replaced:
+        prefixes = ", ".join(f"{prefix}…" for prefix in replaced)
+        print(f"Revoked the quickstart key an earlier `make run` printed ({prefixes}); use the new one below.")
     token = mint_local_token(embedded_jwt_secret(settings), DEMO_EMAIL) if not settings.supabase_url else None
     print(
         f"""

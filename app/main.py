@@ -23,6 +23,7 @@ from access.middleware import (
     RateLimitMiddleware,
     RequestIdMiddleware,
 )
+from app.docs_examples import demo_examples
 from app.graphql_view import GraphQLView
 from app.health import health
 from app.logging import install_redaction
@@ -91,6 +92,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        openapi.update(spec(await demo_examples(services.db)))
         pruning = asyncio.create_task(_prune_idempotency_keys(services))
         yield
         pruning.cancel()

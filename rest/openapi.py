@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest.endpoints import ENDPOINTS, Endpoint
+from rest.endpoints import ENDPOINTS, Endpoint, Param
 
 STR = {"type": "string"}
 UUID = {"type": "string", "format": "uuid"}
@@ -320,42 +320,81 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _operation(e: Endpoint) -> dict[str, Any]:
+ORGANIZATION_ID = {
+    "name": "X-Organization-Id",
+    "in": "header",
+    "required": False,
+    "schema": UUID,
+    "description": "With a user token: the organization to act in, one the user is a member of (default: the first "
+    "they joined). Ignored with an API key, which belongs to one organization.",
+}
+CREDENTIAL_TEXT = {
+    False: "**Credential:** an API key (`Authorization: Bearer`, `X-API-Key` or `?apiKey=`) or a signed-in user's "
+    "token.",
+    True: "**Credential:** a signed-in user's token (`Authorization: Bearer <JWT>`) only: an API key gets 403, "
+    "since keys cannot manage keys.",
+}
+_INT = {"schema": {"type": "integer"}}
+RATE_HEADERS = {
+    "X-RateLimit-Limit": {"description": "Requests allowed in the current window", **_INT},
+    "X-RateLimit-Remaining": {"description": "Requests left in the current window", **_INT},
+    "X-RateLimit-Reset": {"description": "Seconds until the window resets", **_INT},
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", **_INT}}
+
+
+def _parameter(p: Param, examples: dict[str, str]) -> dict[str, Any]:
+    param = {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema, "description": p.description}
+    if p.name in examples and (p.required or p.where == "path"):
+        param["example"] = examples[p.name]
+    return param
+
+
+def _operation(e: Endpoint, examples: dict[str, Any]) -> dict[str, Any]:
     errors = tuple(sorted({*e.errors, 409, 422})) if e.method == "POST" else e.errors
+    params = examples.get("params", {})
     op: dict[str, Any] = {
         "summary": e.summary,
+        "description": CREDENTIAL_TEXT[e.user_only],
         "tags": [e.tag],
         "operationId": e.handler.__name__,
         "security": USER_AUTH if e.user_only else KEY_AUTH,
-        "parameters": [
-            {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema, "description": p.description}
-            for p in e.params
-        ]
+        "parameters": [_parameter(p, params) for p in e.params]
+        + [ORGANIZATION_ID]
         + ([IDEMPOTENCY_KEY] if e.method == "POST" else []),
         "responses": {
-            str(e.status): {"description": "No content"}
+            str(e.status): {"description": "No content", "headers": RATE_HEADERS}
             if e.status == 204
             else {
                 "description": "OK" if e.status == 200 else "Created",
+                "headers": RATE_HEADERS,
                 "content": {
                     e.media_type: {"schema": _ref(e.response) if e.response else {"type": "string"}},
                 },
             },
             **{
-                str(code): {"description": ERROR_TEXT[code], "content": {"application/json": {"schema": _ref("Error")}}}
+                str(code): {
+                    "description": ERROR_TEXT[code],
+                    **({"headers": {**RATE_HEADERS, **RETRY_AFTER}} if code == 429 else {}),
+                    "content": {"application/json": {"schema": _ref("Error")}},
+                }
                 for code in errors
             },
         },
     }
     if e.body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(e.body)}}}
+        content: dict[str, Any] = {"schema": _ref(e.body)}
+        if e.body in examples.get("bodies", {}):
+            content["example"] = examples["bodies"][e.body]
+        op["requestBody"] = {"required": True, "content": {"application/json": content}}
     return op
 
 
-def spec() -> dict[str, Any]:
+def spec(examples: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI document; `examples` (path parameters and bodies by name) replace the generic ones."""
     paths: dict[str, dict[str, Any]] = {}
     for e in ENDPOINTS:
-        paths.setdefault(e.documented_path, {})[e.method.lower()] = _operation(e)
+        paths.setdefault(e.documented_path, {})[e.method.lower()] = _operation(e, examples or {})
     return {
         "openapi": "3.0.3",
         "info": {

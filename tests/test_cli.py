@@ -50,6 +50,7 @@ def test_quickstart_loads_the_demo_once_and_prints_a_first_call_that_works(embed
     main(["quickstart"])
     first = capsys.readouterr().out
     assert "Loaded the demo organization" in first
+    assert "Revoked the quickstart key" not in first
     key = KEY.search(first).group(0)  # type: ignore[union-attr]
     assert f'curl -s -H "X-API-Key: {key}" http://127.0.0.1:8000/api/courses' in first
 
@@ -68,6 +69,7 @@ def test_quickstart_loads_the_demo_once_and_prints_a_first_call_that_works(embed
     main(["quickstart"])
     second = capsys.readouterr().out
     assert "Loaded the demo" not in second
+    assert f"Revoked the quickstart key an earlier `make run` printed ({key[:11]}" in second
     new_key = KEY.search(second).group(0)  # type: ignore[union-attr]
     token = re.search(r"export TOKEN=(eyJ[\w.-]+)\n", second).group(1)  # type: ignore[union-attr]
     fresh, old, keys = calls(

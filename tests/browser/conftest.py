@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -70,10 +72,49 @@ async def browser() -> AsyncIterator[object]:
         await instance.close()
 
 
-@pytest.fixture
-async def page(browser, live_server):  # type: ignore[no-untyped-def]
-    context = await browser.new_context(base_url=live_server, viewport={"width": 1200, "height": 900})
-    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+async def _tab(browser, base_url: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    """A page in a context of its own that refuses, and records, every request to a host other than the app's."""
+    context = await browser.new_context(base_url=base_url, viewport=viewport)
+    await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    app_host = urlsplit(base_url).netloc
+    foreign: list[str] = []
+
+    async def guard(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).netloc == app_host:
+            await route.continue_()
+        else:
+            foreign.append(url)
+            await route.abort()
+
+    await context.route("**/*", guard)
     tab = await context.new_page()
+    tab.foreign_requests = foreign  # type: ignore[attr-defined]
+    return context, tab
+
+
+@pytest.fixture(params=["desktop", "phone"])
+async def page(request, browser, live_server):  # type: ignore[no-untyped-def]
+    """Every browser test runs at a desktop size and at a phone's, and fails on any request off the app's host."""
+    context, tab = await _tab(browser, live_server, DESKTOP if request.param == "desktop" else PHONE)
+    tab.is_phone = request.param == "phone"  # type: ignore[attr-defined]
     yield tab
     await context.close()
+    assert tab.foreign_requests == [], f"requests to other hosts: {tab.foreign_requests}"  # type: ignore[attr-defined]
+
+
+async def serious_violations(tab) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's serious and critical findings on the page as it is now (axe from npm, injected from disk)."""
+    if not await tab.evaluate("typeof window.axe !== 'undefined'"):
+        await tab.add_script_tag(path=str(AXE))
+    results = await tab.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -1,4 +1,4 @@
-"""The web UI as a person uses it: sign in, manage API keys, use one, and read the charts."""
+"""The web UI as a person uses it, at a desktop size and a phone's: sign in, keys, charts, learners, errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 
 from access.login_links import create_link
 from tests import factories as f
+from tests.browser.conftest import serious_violations
 from tests.conftest import GQL, make_tenant
 
 
@@ -24,7 +25,11 @@ async def signed_in(page, services, live_server, client):  # type: ignore[no-unt
     link = await create_link(services.db, tenant.email, live_server)
     await page.goto(link)
     await page.get_by_role("heading", name="Courses").wait_for()
-    return {"tenant": tenant, "course": course, "score": score, "level": level, "link": link}
+    return {"tenant": tenant, "course": course, "score": score, "level": level, "link": link, "gql": gql}
+
+
+async def no_horizontal_overflow(page) -> None:  # type: ignore[no-untyped-def]
+    assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
 
 
 async def test_sign_in_link_works_once(page, signed_in, live_server):  # type: ignore[no-untyped-def]
@@ -38,11 +43,16 @@ async def test_sign_in_link_works_once(page, signed_in, live_server):  # type: i
 
 async def test_create_copy_use_and_revoke_an_api_key(page, signed_in, live_server):  # type: ignore[no-untyped-def]
     await page.get_by_role("link", name="API keys").click()
-    await page.get_by_label("Name").fill("Browser key")
+    await page.get_by_label("Name", exact=True).fill("Browser key")
     await page.get_by_role("button", name="Create key").click()
-    secret = (await page.locator("#new-key").inner_text()).strip()
+    secret_box = page.locator("#new-key")
+    await secret_box.wait_for()
+    secret = (await secret_box.inner_text()).strip()
     assert secret.startswith("cp_")
-    assert "only time it is shown" in await page.locator(".secret").inner_text()
+    assert await page.evaluate("document.activeElement.id") == "new-key"  # focus moved to the secret
+    status = page.get_by_role("status").filter(has_text="created")
+    assert "shown only once" in await status.inner_text()  # and it was announced
+    assert "null" not in await page.inner_text("main")
 
     await page.get_by_role("button", name="Copy key").click()
     await page.get_by_role("button", name="Copied").wait_for()
@@ -52,12 +62,13 @@ async def test_create_copy_use_and_revoke_an_api_key(page, signed_in, live_serve
         assert (await api.get("/api/courses", headers={"X-API-Key": secret})).status_code == 200
 
         await page.get_by_role("button", name="Revoke Browser key").click()
-        dialog = page.get_by_role("dialog")
-        await dialog.get_by_role("button", name="Revoke key").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Revoke key").click()
         row = page.get_by_role("row").filter(has_text="Browser key")
         await row.get_by_text("revoked").wait_for()
+        assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == "API keys"
         assert (await api.get("/api/courses", headers={"X-API-Key": secret})).status_code == 401
     await page.reload()
+    await page.get_by_role("table", name="API keys").wait_for()
     assert "only time it is shown" not in await page.inner_text("main")  # the secret is never shown again
 
 
@@ -69,45 +80,185 @@ async def test_cancelling_a_revoke_keeps_the_key(page, signed_in):  # type: igno
     assert "active" in await row.inner_text()
 
 
+async def test_keys_table_with_long_names_search_and_sort(page, signed_in, client):  # type: ignore[no-untyped-def]
+    headers = signed_in["tenant"].user_headers
+    long_name = "integration-" + "x" * 188
+    for name in (long_name, "alpha sync", "zulu export"):
+        answer = await client.post("/api/api-keys", headers=headers, json={"name": name})
+        assert answer.status_code == 201
+    await page.goto("/settings/api-keys")
+    table = page.get_by_role("table", name="API keys")
+    await table.wait_for()
+    await no_horizontal_overflow(page)
+    width = await page.evaluate("window.innerWidth")
+    for button in await page.get_by_role("button", name="Revoke").all():  # every action within the screen
+        box = await button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+    await page.get_by_label("Find a key").fill("ZULU")
+    assert [await n.inner_text() for n in await table.locator("td.key-name").all()] == ["zulu export"]
+    await page.get_by_label("Find a key").fill("")
+    await page.get_by_label("Sort by").select_option(label="Name, ascending")
+    names = [await n.inner_text() for n in await table.locator("td.key-name").all()]
+    assert names == sorted(names) and len(names) == 4
+    assert (await table.locator("th[aria-sort='ascending']").inner_text()).startswith("Name")
+    if not page.is_phone:  # the column headers sort too where they are shown
+        await table.get_by_role("button", name="Name").click()
+        assert [await n.inner_text() for n in await table.locator("td.key-name").all()] == sorted(names, reverse=True)
+
+
 async def test_dashboard_course_and_variable_charts(page, signed_in):  # type: ignore[no-untyped-def]
     card = page.locator("article").filter(has_text="Python Foundations")
     assert "PY-101" in await card.inner_text()
     await page.get_by_role("link", name="Python Foundations").click()
-    await page.get_by_role("link", name="quiz_score").click()
-    chart = page.get_by_role("img", name="Histogram of current values of quiz_score")
-    await chart.wait_for()
-    assert await chart.locator("rect.bar").count() == 10
-    label = await chart.get_attribute("aria-label")
-    assert label is not None and sum(int(part.rsplit(" ", 1)[1]) for part in label.split(": ", 1)[1].split(", ")) == 4
+    per_variable = page.get_by_role("table", name="Learners with a value, per variable")
+    await per_variable.wait_for()
+    assert await per_variable.locator("tbody tr").count() == 2
+
+    await page.get_by_role("link", name="quiz_score").first.click()
+    histogram = page.get_by_role("table", name="Histogram of current values of quiz_score")
+    await histogram.wait_for()
+    counts = [int(await c.inner_text()) for c in await histogram.locator("tbody tr td:nth-child(2)").all()]
+    assert len(counts) == 10 and sum(counts) == 4
+    assert await page.locator(".chart .recharts-cartesian-axis.xAxis").count() == 1  # axes are drawn
+    assert await page.locator(".chart .recharts-cartesian-axis.yAxis").count() == 1
     assert "learner3@acme.example" in await page.inner_text("main")
+    # Tick labels stay readable on a phone.
+    size = await page.locator(".chart .chart-tick").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 12
+    assert "half the learners" in await page.inner_text("main")  # the figures are explained
 
     await page.go_back()
-    await page.get_by_role("link", name="skill_level").click()
-    bars = page.get_by_role("img", name="Distribution of current values of skill_level")
+    await page.get_by_role("link", name="skill_level").first.click()
+    bars = page.get_by_role("table", name="Distribution of current values of skill_level")
     await bars.wait_for()
-    assert await bars.locator("rect.bar").count() == 3
-    assert (await bars.get_attribute("aria-label") or "").startswith(
-        "Distribution of current values of skill_level: advanced 2"
+    rows = [await r.inner_text() for r in await bars.locator("tbody tr").all()]
+    assert len(rows) == 3 and rows[0].split() == ["advanced", "2"]
+    await no_horizontal_overflow(page)
+
+
+async def test_json_values_are_labelled_by_their_full_text(page, signed_in):  # type: ignore[no-untyped-def]
+    gql, course = signed_in["gql"], signed_in["course"]
+    prefs = await f.variable(gql, course["id"], "JSON", "preferences")
+    learners = (await gql("{ learners { data { id } } }"))["learners"]["data"]
+    long_a = {"theme": "dark", "language": "en", "notifications": True}
+    long_b = {"theme": "dark", "language": "fr", "notifications": False}
+    for learner, value in zip(learners, [long_a, long_a, long_b], strict=False):
+        await f.set_value(gql, prefs["id"], learner["id"], value)
+    await page.goto(f"/variables/{prefs['id']}")
+    table = page.get_by_role("table", name="Distribution of current values of preferences")
+    await table.wait_for()
+    labels = sorted([await c.inner_text() for c in await table.locator("tbody tr td:first-child").all()])
+    assert labels == sorted(
+        ['{"theme":"dark","language":"en","notifications":true}', '{"theme":"dark","language":"fr","notifications":false}']
+    )
+    titles = await page.locator(".chart-canvas svg g title").evaluate_all("ts => ts.map(t => t.textContent)")
+    assert sorted(titles) == labels  # the truncated tick keeps its full text as a tooltip
+
+
+async def test_course_run_filter(page, signed_in):  # type: ignore[no-untyped-def]
+    gql, course, score = signed_in["gql"], signed_in["course"], signed_in["score"]
+    run = (await gql('mutation($c: UUID!) { createCourseRun(input: {courseId: $c, name: "Spring"}) { ... on CourseRun { id } } }',
+                     {"c": course["id"]}))["createCourseRun"]  # fmt: skip
+    learner = (await gql("{ learners(limit: 1) { data { id } } }"))["learners"]["data"][0]
+    await f.set_value(gql, score["id"], learner["id"], 99, course_run_id=run["id"])
+    await page.goto(f"/variables/{score['id']}")
+    histogram = page.get_by_role("table", name="Histogram of current values of quiz_score")
+    await histogram.wait_for()
+    await page.get_by_label("Course run").select_option(label="Spring")
+    await page.get_by_text("Learners with a value").first.wait_for()
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('table.sr-only tbody tr td:nth-child(2)')]"
+        ".reduce((s, td) => s + Number(td.textContent), 0) === 1"
     )
 
 
-async def test_learner_search(page, signed_in):  # type: ignore[no-untyped-def]
+async def test_learners_are_all_reachable_by_paging(page, signed_in):  # type: ignore[no-untyped-def]
+    gql = signed_in["gql"]
+    for i in range(4, 23):
+        await f.learner(gql, f"learner{i}@acme.example", f"Learner {i}")
     await page.get_by_role("link", name="Learners").click()
+    await page.get_by_label("Per page").select_option("10")
+    seen: list[str] = []
+    for page_number in range(1, 4):
+        await page.get_by_text(f"Page {page_number}", exact=True).wait_for()
+        await page.get_by_role("status").filter(has_text="Learners").wait_for()
+        seen += [await c.inner_text() for c in await page.locator("tbody tr td:nth-child(2)").all()]
+        next_page = page.get_by_role("button", name="Next page")
+        if page_number < 3:
+            await next_page.click()
+    assert await page.get_by_role("button", name="Next page").is_disabled()
+    assert sorted(seen) == sorted(f"learner{i}@acme.example" for i in range(23))
+    await page.get_by_role("button", name="Previous page").click()
+    await page.get_by_text("Page 2", exact=True).wait_for()
+
     await page.get_by_label("Search by name or email").fill("LEARNER2")
     await page.keyboard.press("Enter")
-    await page.get_by_role("status").filter(has_text="1 learner").wait_for()
-    assert "learner2@acme.example" in await page.inner_text("table")
+    await page.get_by_role("status").filter(has_text="Learners 1–4").wait_for()  # learner2, learner20-22
 
 
-async def test_keyboard_and_narrow_screens(page, signed_in):  # type: ignore[no-untyped-def]
-    await page.set_viewport_size({"width": 360, "height": 800})
+async def test_a_learner_page_shows_courses_values_and_history(page, signed_in):  # type: ignore[no-untyped-def]
+    gql, score = signed_in["gql"], signed_in["score"]
+    learner = (await gql('{ learnerByEmail(email: "learner1@acme.example") { id } }'))["learnerByEmail"]
+    await f.set_value(gql, score["id"], learner["id"], 75)
+    await page.goto("/learners")
+    await page.get_by_role("link", name="Learner 1", exact=True).click()
+    await page.get_by_role("heading", name="Learner 1").wait_for()
+    assert await page.get_by_role("link", name="Python Foundations").count() >= 1
+    group = page.get_by_role("region", name="Course: Python Foundations")
+    row = group.get_by_role("row").filter(has_text="quiz_score")
+    assert "75" in await row.inner_text()
+    await row.get_by_text("History of quiz_score").click()
+    history = row.locator("ol.history li")
+    await history.nth(1).wait_for()
+    assert [t.split()[0] for t in await history.all_inner_texts()] == ["75", "70"]
+
+
+async def test_a_rate_limited_first_load_keeps_the_header_and_retries(page, signed_in):  # type: ignore[no-untyped-def]
+    refused = {"count": 0}
+
+    async def limited(route) -> None:  # type: ignore[no-untyped-def]
+        if refused["count"] < 1:  # the first request of the page: its organizations
+            refused["count"] += 1
+            body = '{"error": "rate_limited", "message": "Rate limit exceeded; retry in 2 seconds."}'
+            await route.fulfill(status=429, headers={"Retry-After": "2"}, body=body, content_type="application/json")
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql", limited)
+    await page.reload()
+    alert = page.get_by_role("alert")
+    await alert.wait_for()
+    assert "retry in 2" in (await alert.inner_text()).lower()
+    assert await page.get_by_role("button", name="Sign out").is_visible()
+    for name in ("Dashboard", "Pipelines", "Learners", "API keys"):
+        assert await page.get_by_role("navigation", name="Main").get_by_role("link", name=name).is_visible()
+    retry = page.get_by_role("button", name="Retry")
+    assert await page.get_by_role("button", name="Retry in").is_disabled()
+    await retry.wait_for(timeout=5000)
+    await retry.click()
+    await page.get_by_role("link", name="Python Foundations").wait_for(timeout=10000)
+
+
+async def test_the_header_stays_in_view_and_dark_mode_follows_the_system(page, signed_in):  # type: ignore[no-untyped-def]
+    await page.goto(f"/variables/{signed_in['score']['id']}")
+    await page.get_by_role("table", name="Histogram of current values of quiz_score").wait_for()
+    await page.mouse.wheel(0, 2000)
+    await page.wait_for_timeout(200)
+    top = await page.locator("header.top").bounding_box()
+    assert top is not None and top["y"] == 0
+    light = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    await page.emulate_media(color_scheme="dark")
+    dark = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert light == "rgb(255, 255, 255)" and dark == "rgb(13, 17, 23)"
+
+
+async def test_keyboard_only_creates_a_key(page, signed_in):  # type: ignore[no-untyped-def]
     await page.goto("/settings/api-keys")
     await page.get_by_role("heading", name="API keys").wait_for()
-    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1
+    await no_horizontal_overflow(page)
     first = "document.querySelector('a[href], button, input, select').textContent"
     assert await page.evaluate(first) == "Skip to content"  # the first stop in tab order
-    # Keyboard only: from the skip link, tab to the form, type a name, submit with Enter.
     await page.get_by_text("Skip to content").focus()
     for _ in range(30):
         await page.keyboard.press("Tab")
@@ -143,20 +294,29 @@ async def test_switching_organizations(page, signed_in, services, client):  # ty
     await page.get_by_role("link", name="Python Foundations").wait_for()
 
 
-async def test_api_docs_authorize_with_a_key_and_try_a_call(page, services, client):  # type: ignore[no-untyped-def]
-    tenant = await make_tenant(services, "Docs Org")
-    await f.course(GQL(client, tenant.key_headers), "Docs course")
-    await page.goto("/api/docs")
-    await page.get_by_role("button", name="Authorize").first.click()
-    scheme = page.locator(".auth-container").filter(has_text="HeaderApiKey")
-    await scheme.locator("input").fill(tenant.key)
-    await scheme.get_by_role("button", name="Authorize").click()
-    await page.get_by_role("button", name="Close").first.click()
-
-    operation = page.locator("#operations-Courses-list_courses")
-    await operation.locator(".opblock-summary").click()  # try-it-out is on by default here
-    await operation.get_by_role("button", name="Execute").click()
-    response = operation.locator(".live-responses-table tbody .response-col_status").first
-    await response.wait_for()
-    assert (await response.inner_text()).strip() == "200"
-    assert "Docs course" in await operation.locator(".live-responses-table").inner_text()
+async def test_every_page_passes_an_accessibility_scan(page, signed_in):  # type: ignore[no-untyped-def]
+    gql, course, score = signed_in["gql"], signed_in["course"], signed_in["score"]
+    learner = (await gql('{ learnerByEmail(email: "learner1@acme.example") { id } }'))["learnerByEmail"]
+    pipeline = await f.pipeline(gql, "Scan pipeline")
+    await f.node(gql, pipeline["id"], "COURSE", course["id"])
+    pages = {
+        "/": "Courses",
+        f"/courses/{course['id']}": "Python Foundations",
+        f"/variables/{score['id']}": "quiz_score",
+        "/learners": "Learners",
+        f"/learners/{learner['id']}": "Learner 1",
+        "/pipelines": "Pipelines",
+        f"/pipelines/{pipeline['id']}": "Scan pipeline",
+        "/settings/api-keys": "API keys",
+    }
+    found = {}
+    for path, heading in pages.items():
+        await page.goto(path)
+        await page.get_by_role("heading", name=heading).first.wait_for()
+        await page.wait_for_load_state("networkidle")
+        found[path] = await serious_violations(page)
+    await page.evaluate("localStorage.clear()")
+    await page.goto("/login")
+    await page.get_by_role("heading", name="Sign in to CoursePipeline").wait_for()
+    found["/login"] = await serious_violations(page)
+    assert {path: v for path, v in found.items() if v} == {}

@@ -162,9 +162,30 @@ export function ApiKeys() {
         <Loading />
       ) : q.data.apiKeys.length ? (
         <>
-          <div className="field inline-field">
-            <label htmlFor="key-filter">Find a key</label>
-            <input id="key-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+          <div className="table-controls">
+            <div className="field">
+              <label htmlFor="key-filter">Find a key</label>
+              <input id="key-filter" type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="key-sort">Sort by</label>
+              <select
+                id="key-sort"
+                value={`${sort.by}:${sort.desc ? "desc" : "asc"}`}
+                onChange={(e) => {
+                  const [by, direction] = e.target.value.split(":");
+                  setSort({ by: by as Column, desc: direction === "desc" });
+                }}
+              >
+                {COLUMNS.flatMap(([column, label]) =>
+                  (["asc", "desc"] as const).map((direction) => (
+                    <option key={`${column}:${direction}`} value={`${column}:${direction}`}>
+                      {label}, {direction === "asc" ? "ascending" : "descending"}
+                    </option>
+                  )),
+                )}
+              </select>
+            </div>
           </div>
           <table className="keys stack" ref={table} tabIndex={-1} aria-label="API keys">
             <thead>
