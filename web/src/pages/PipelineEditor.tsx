@@ -190,15 +190,27 @@ function Editor({ initial, components, reload }: { initial: Pipeline; components
     [pipeline.id, owner],
   );
 
-  const nodes: Node<ComponentData>[] = pipeline.nodes.map((n) => ({
-    id: n.id,
-    type: "component",
-    position: positions.get(n.id) ?? { x: n.x, y: n.y },
-    data: { node: n, refusal: refusal?.nodeId === n.id ? refusal.message : null, onRemove: removeNode },
-    ariaLabel: n.name ?? "deleted component",
-    style: { width: NODE_WIDTH },
-    deletable: false,
-  }));
+  // React Flow keeps what it measured (sizes, handle places) on the node objects it hands back through
+  // onNodesChange: they are kept, and only the data of each node is renewed from the pipeline.
+  const [nodes, setNodes] = useState<Node<ComponentData>[]>([]);
+  useEffect(() => {
+    setNodes((old) => {
+      const known = new Map(old.map((n) => [n.id, n]));
+      return pipeline.nodes.map((n) => ({
+        position: positions.get(n.id) ?? { x: n.x, y: n.y },
+        ...known.get(n.id),
+        id: n.id,
+        type: "component",
+        data: { node: n, refusal: refusal?.nodeId === n.id ? refusal.message : null, onRemove: removeNode },
+        ariaLabel: n.name ?? "deleted component",
+        style: { width: NODE_WIDTH },
+        deletable: false,
+      }));
+    });
+  }, [pipeline.nodes, refusal, removeNode, positions]);
+  useEffect(() => {
+    setNodes((old) => old.map((n) => (positions.has(n.id) ? { ...n, position: positions.get(n.id)! } : n)));
+  }, [positions]);
   const edges: Edge[] = pipeline.connections.flatMap((c) => {
     const source = owner.get(c.sourceVariableId);
     const target = owner.get(c.targetVariableId);
@@ -214,10 +226,7 @@ function Editor({ initial, components, reload }: { initial: Pipeline; components
     }];
   });
 
-  const onNodesChange = (changes: NodeChange<Node<ComponentData>>[]) => {
-    const moved = applyNodeChanges(changes, nodes);
-    setPositions(new Map(moved.map((n) => [n.id, n.position])));
-  };
+  const onNodesChange = (changes: NodeChange<Node<ComponentData>>[]) => setNodes((old) => applyNodeChanges(changes, old));
   const save = async (id: string, x: number, y: number) => {
     const result = (await gql<{ movePipelineNode: Payload }>(MOVE, { id, x, y })).movePipelineNode;
     if (result.__typename !== "PipelineNode") fail(id, result.message ?? "Refused");
@@ -280,11 +289,14 @@ function Editor({ initial, components, reload }: { initial: Pipeline; components
   };
 
   const update = async (input: { name?: string; active?: boolean }) => {
+    const before = pipeline.active;
+    if (input.active !== undefined) setPipeline((p) => ({ ...p, active: input.active! })); // the box follows the click
     try {
       const p = outcome((await gql<{ updatePipeline: Payload & Pipeline }>(UPDATE, { id: pipeline.id, input })).updatePipeline, "Pipeline");
       setPipeline((old) => ({ ...old, name: p.name, active: p.active }));
       setStatus(input.name ? `Renamed to ${p.name}.` : p.active ? "The pipeline is active." : "The pipeline is paused.");
     } catch (error) {
+      setPipeline((p) => ({ ...p, active: before }));
       fail(null, errorMessage(error));
     }
   };
