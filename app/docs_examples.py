@@ -62,13 +62,16 @@ async def _examples(conn: AsyncConnection) -> dict[str, Any]:
     output = await _first(conn, select(variables.c.id).where(in_org, variables.c.direction == Direction.OUTPUT))
     target = await _first(conn, select(variables.c.id).where(in_org, variables.c.direction == Direction.INPUT))
     pipeline = await _first(conn, select(pipelines.c.id).where(pipelines.c.org_id == org))
-    chatbot = await _first(conn, select(chatbots.c.id).where(chatbots.c.org_id == org))
+    chatbot = (
+        await conn.execute(select(chatbots.c.id, chatbots.c.external_id).where(chatbots.c.org_id == org).limit(1))
+    ).first()
     examples = {
         "course_id": course.id,
         "external_id": course.external_id,
         "variable_id": variable,
         "learner_id": learner,
-        "chatbot_id": chatbot,
+        "chatbot_id": chatbot and chatbot.id,
+        "Chatbots.external_id": chatbot and chatbot.external_id,
         "pipeline_id": pipeline,
         "node_id": await _first(conn, select(nodes.c.id).where(nodes.c.pipeline_id == pipeline)),
         "connection_id": await _first(conn, select(connections.c.id).where(connections.c.pipeline_id == pipeline)),
@@ -88,7 +91,7 @@ async def _examples(conn: AsyncConnection) -> dict[str, Any]:
                 {"variable_id": variable, "learner_id": learner, "value": 91},
             ]
         },
-        "PipelineNodeCreate": {"component_kind": "chatbot", "component_id": chatbot, "x": 320, "y": 80},
+        "PipelineNodeCreate": {"component_kind": "chatbot", "component_id": chatbot and chatbot.id, "x": 320, "y": 80},
         "ConnectionCreate": {"source_variable_id": output, "target_variable_id": target, "backfill": True},
     }
     found = {name: str(value) for name, value in examples.items() if value is not None}

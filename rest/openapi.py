@@ -343,10 +343,12 @@ RATE_HEADERS = {
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", **_INT}}
 
 
-def _parameter(p: Param, examples: dict[str, str]) -> dict[str, Any]:
+def _parameter(p: Param, tag: str, examples: dict[str, str]) -> dict[str, Any]:
+    """A parameter; its example is the one named `<tag>.<name>` (a chatbot's external id), else `<name>`."""
     param = {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema, "description": p.description}
-    if p.name in examples and (p.required or p.where == "path"):
-        param["example"] = examples[p.name]
+    example = examples.get(f"{tag}.{p.name}", examples.get(p.name))
+    if example is not None and p.where == "path":
+        param["example"] = example
     return param
 
 
@@ -359,7 +361,7 @@ def _operation(e: Endpoint, examples: dict[str, Any]) -> dict[str, Any]:
         "tags": [e.tag],
         "operationId": e.handler.__name__,
         "security": USER_AUTH if e.user_only else KEY_AUTH,
-        "parameters": [_parameter(p, params) for p in e.params]
+        "parameters": [_parameter(p, e.tag, params) for p in e.params]
         + [ORGANIZATION_ID]
         + ([IDEMPOTENCY_KEY] if e.method == "POST" else []),
         "responses": {

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
-from urllib.parse import urlsplit
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn

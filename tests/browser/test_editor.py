@@ -63,7 +63,10 @@ async def test_build_a_pipeline_by_dragging(page, world):  # type: ignore[no-unt
     await page.get_by_text("Arranged and saved.").wait_for()
     await page.get_by_role("button", name="Fit View").click()
 
-    output, target = page.get_by_role("button", name="output quiz_score"), page.get_by_role("button", name="input heard_score")
+    output, target = (
+        page.get_by_role("button", name="output quiz_score"),
+        page.get_by_role("button", name="input heard_score"),
+    )
     await drag(page, output, target)
     await page.get_by_text("Connected Intro Course.quiz_score to Tutor Bot.heard_score").wait_for()
     state = await pipeline_state(world, pipeline_id)
@@ -100,7 +103,11 @@ async def test_positions_are_saved_and_names_are_accessible(page, world):  # typ
     courses = {c["name"]: c["id"] for c in (await gql("{ courses { data { id name } } }"))["courses"]["data"]}
     bot = (await gql("{ chatbots { data { id } } }"))["chatbots"]["data"][0]["id"]
     pipeline = await f.pipeline(gql, "Saved layout")
-    for kind, component in (("COURSE", courses["Intro Course"]), ("CHATBOT", bot), ("COURSE", courses["Advanced Course"])):
+    for kind, component in (
+        ("COURSE", courses["Intro Course"]),
+        ("CHATBOT", bot),
+        ("COURSE", courses["Advanced Course"]),
+    ):
         await f.node(gql, pipeline["id"], kind, component)
     await f.connect(gql, pipeline["id"], v["level"]["id"], v["prior"]["id"])
     await page.goto(f"/pipelines/{pipeline['id']}")
@@ -108,7 +115,10 @@ async def test_positions_are_saved_and_names_are_accessible(page, world):  # typ
         await page.get_by_role("group", name=name, exact=True).wait_for()
     for handle in ("output quiz_score", "input heard_score", "output level", "input ready", "input prior_level"):
         assert await page.get_by_role("button", name=handle, exact=True).count() == 1
-    assert await page.get_by_role("group", name="connection from Tutor Bot.level to Advanced Course.prior_level").count() == 1
+    assert (
+        await page.get_by_role("group", name="connection from Tutor Bot.level to Advanced Course.prior_level").count()
+        == 1
+    )
 
     before = {n["id"]: (n["x"], n["y"]) for n in (await pipeline_state(world, pipeline["id"]))["nodes"]}
     assert set(before.values()) == {(0, 0)}  # all stacked until arranged
@@ -126,7 +136,11 @@ async def test_positions_are_saved_and_names_are_accessible(page, world):  # typ
     await page.mouse.down()
     await page.mouse.move(box["x"] + 45, box["y"] + 65, steps=8)
     await page.mouse.up()
-    intro = next(n for n in (await pipeline_state(world, pipeline["id"]))["nodes"] if n["component_id"] == courses["Intro Course"])
+    intro = next(
+        n
+        for n in (await pipeline_state(world, pipeline["id"]))["nodes"]
+        if n["component_id"] == courses["Intro Course"]
+    )
     for _ in range(20):
         moved = next(n for n in (await pipeline_state(world, pipeline["id"]))["nodes"] if n["id"] == intro["id"])
         if (moved["x"], moved["y"]) != after[intro["id"]]:

@@ -45,6 +45,10 @@ function Page() {
   const explorer = useMemo(() => explorerPlugin(), []);
   const fetcher = useMemo<Fetcher>(
     () => async (params, options) => {
+      if (!current && !options?.headers?.Authorization) {
+        // Nothing to authenticate with yet: say so instead of collecting a 401.
+        return { errors: [{ message: "Paste an API key in the field above (or sign in to the web UI) first." }] };
+      }
       const response = await fetch("/graphql", {
         method: "POST",
         headers: { "Content-Type": "application/json", ...headersFor(current), ...(options?.headers ?? {}) },
