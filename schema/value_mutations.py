@@ -297,8 +297,9 @@ async def _write(
         return answer
     except _Rollback as stop:
         return stop.error
-    except KeyTaken:
-        assert claim is not None
+    except KeyTaken as taken:
+        if taken.args[0] is not claim:  # the REST request's own key, taken by a racer: its middleware replays
+            raise
         async with ctx.db.runner() as conn:
             stored = await lookup(conn, claim)
         if stored is None or stored["fingerprint"] != claim.fingerprint or stored["response"] is None:

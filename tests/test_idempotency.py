@@ -134,6 +134,20 @@ async def test_racing_requests_with_one_key_write_once(services, tenant, target)
     assert await value_count(services, target["variable_id"]) == 1
 
 
+async def test_racing_batches_with_one_key_write_once(services, tenant, target):
+    from app.main import create_app
+
+    app = create_app(services.settings, services)
+    body = {"values": [{**target, "value": 7}, {**target, "value": 8}]}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        answers = await asyncio.gather(
+            *[client.post("/api/variables/set-many", json=body, headers=key_headers(tenant, "race")) for _ in range(12)]
+        )
+    assert {a.status_code for a in answers} == {201}, [a.text for a in answers if a.status_code != 201][:1]
+    assert len({tuple(v["id"] for v in a.json()["data"]) for a in answers}) == 1
+    assert await value_count(services, target["variable_id"]) == 2
+
+
 async def test_an_expired_key_is_a_new_request_and_pruning_removes_it(client, tenant, services, target):
     body = {**target, "value": 3}
     await client.post("/api/variables/set", json=body, headers=key_headers(tenant, "old"))

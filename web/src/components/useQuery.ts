@@ -4,29 +4,31 @@ import { useCallback, useEffect, useState } from "react";
 export interface Loaded<T> {
   data: T | null;
   error: unknown;
+  /** True from the render in which the inputs change, not only once the effect has run: no stale label. */
   loading: boolean;
   reload: () => void;
 }
 
 export function useQuery<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({
+  const [attempt, setAttempt] = useState(0);
+  const key = JSON.stringify([...deps, attempt]);
+  const [state, setState] = useState<{ key: string | null; data: T | null; error: unknown }>({
+    key: null,
     data: null,
     error: null,
-    loading: true,
   });
-  const [attempt, setAttempt] = useState(0);
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
   useEffect(() => {
     let current = true; // a slow answer must not overwrite a newer one
-    setState((s) => ({ ...s, error: null, loading: true }));
     load().then(
-      (data) => current && setState({ data, error: null, loading: false }),
-      (error: unknown) => current && setState({ data: null, error, loading: false }),
+      (data) => current && setState({ key, data, error: null }),
+      (error: unknown) => current && setState({ key, data: null, error }),
     );
     return () => {
       current = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, attempt]);
-  return { ...state, reload };
+  }, [key]);
+  const settled = state.key === key;
+  return { data: state.data, error: settled ? state.error : null, loading: !settled, reload };
 }
