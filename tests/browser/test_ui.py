@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from access.login_links import create_link
+from app.demo import DEMO_EMAIL, load_demo
 from tests import factories as f
 from tests.browser.conftest import serious_violations
 from tests.conftest import GQL, make_tenant
@@ -326,3 +327,32 @@ async def test_every_page_passes_an_accessibility_scan(page, signed_in):  # type
     await page.get_by_role("heading", name="Sign in to CoursePipeline").wait_for()
     found["/login"] = await serious_violations(page)
     assert {path: v for path, v in found.items() if v} == {}
+
+
+async def test_every_learner_of_the_demo_is_reachable_by_paging(page, services, live_server, client):  # type: ignore[no-untyped-def]
+    async with services.db.write() as conn:
+        await load_demo(conn)
+    await page.goto(await create_link(services.db, DEMO_EMAIL, live_server))
+    await page.get_by_role("heading", name="Courses").wait_for()
+    token = await page.evaluate("localStorage.getItem('cp_token')")
+    listed = await client.get("/api/learners?limit=1000", headers={"Authorization": f"Bearer {token}"})
+    everyone = sorted(learner["email"] for learner in listed.json()["data"])
+    assert len(everyone) == 200
+
+    await page.goto("/learners?size=50")
+    seen: list[str] = []
+    for number in range(1, 5):
+        first, last = (number - 1) * 50 + 1, number * 50
+        await page.get_by_role("status").filter(has_text=f"Learners {first}\N{EN DASH}{last}").wait_for()
+        seen += await page.locator("tbody tr td:nth-child(2)").evaluate_all("tds => tds.map(td => td.textContent)")
+        if number < 4:
+            await page.get_by_role("button", name="Next page").click()
+    assert await page.get_by_role("button", name="Next page").is_disabled()
+    assert sorted(seen) == everyone
+
+
+async def test_graphiql_passes_an_accessibility_scan(page, signed_in):  # type: ignore[no-untyped-def]
+    await page.goto("/graphql")
+    await page.get_by_text("Signed in: requests use your session").wait_for()
+    await page.wait_for_load_state("networkidle")
+    assert await serious_violations(page) == []

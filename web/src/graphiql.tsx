@@ -103,6 +103,29 @@ function Page() {
   );
 }
 
+// GraphiQL's editors are CodeMirror textareas without names, and its light theme's token colours fall short of
+// WCAG AA: name them as they appear and darken the colours, so the page passes the same scan as the rest of the UI.
+const EDITOR_NAMES: [string, string][] = [
+  [".graphiql-query-editor textarea", "Query editor"],
+  [".graphiql-editor-tool .graphiql-editor:not(.hidden) textarea", "Variables or headers editor"],
+  [".graphiql-response textarea", "Response"],
+];
+
+function nameEditors(): void {
+  for (const [selector, name] of EDITOR_NAMES) {
+    for (const area of document.querySelectorAll<HTMLTextAreaElement>(selector)) {
+      if (!area.getAttribute("aria-label")) area.setAttribute("aria-label", name);
+    }
+  }
+  for (const area of document.querySelectorAll<HTMLTextAreaElement>(".graphiql-editor textarea")) {
+    if (!area.getAttribute("aria-label")) area.setAttribute("aria-label", "Editor");
+  }
+  for (const scroller of document.querySelectorAll<HTMLElement>(".CodeMirror-scroll:not([tabindex=\"0\"])")) {
+    scroller.tabIndex = 0; // a scrolling region the keyboard can reach
+  }
+}
+new MutationObserver(nameEditors).observe(document.body, { childList: true, subtree: true });
+
 const style = document.createElement("style");
 style.textContent = `
   html, body, #root { height: 100%; margin: 0; }
@@ -112,6 +135,18 @@ style.textContent = `
   .graphiql-bar form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
   .graphiql-bar input { padding: .3rem .5rem; min-width: 16rem; }
   .graphiql-host { flex: 1; min-height: 0; }
+  body:not(.graphiql-dark) .graphiql-container .graphiql-logo a.graphiql-logo-link { color: #4b5567; }
+  body:not(.graphiql-dark) .graphiql-container .cm-property { color: #0057a8; }
+  body:not(.graphiql-dark) .graphiql-container .cm-attribute { color: #006475; }
+  body:not(.graphiql-dark) .graphiql-container .cm-keyword { color: #a4125a; }
+  body:not(.graphiql-dark) .graphiql-container .cm-def { color: #7a3e00; }
+  body:not(.graphiql-dark) .graphiql-container .cm-qualifier,
+  body:not(.graphiql-dark) .graphiql-container .cm-variable,
+  body:not(.graphiql-dark) .graphiql-container .cm-atom { color: #6b3fa0; }
+  body:not(.graphiql-dark) .graphiql-container .cm-number,
+  body:not(.graphiql-dark) .graphiql-container .cm-string,
+  body:not(.graphiql-dark) .graphiql-container .cm-builtin { color: #1a6b35; }
+  body:not(.graphiql-dark) .graphiql-container .cm-comment { color: #5c6370; }
 `;
 document.head.append(style);
 
