@@ -298,7 +298,7 @@ async def _write(
     except _Rollback as stop:
         return stop.error
     except KeyTaken as taken:
-        if taken.args[0] is not claim:  # the REST request's own key, taken by a racer: its middleware replays
+        if taken.claim is not claim:  # the REST request's own key, taken by a racer: its middleware replays
             raise
         async with ctx.db.runner() as conn:
             stored = await lookup(conn, claim)

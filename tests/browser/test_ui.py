@@ -174,7 +174,7 @@ async def test_course_run_filter(page, signed_in):  # type: ignore[no-untyped-de
     await page.get_by_label("Course run").select_option(label="Spring")
     await page.get_by_text("Learners with a value").first.wait_for()
     await page.wait_for_function(
-        "() => [...document.querySelectorAll('table.sr-only tbody tr td:nth-child(2)')]"
+        "() => [...document.querySelectorAll('.chart .sr-only tbody tr td:nth-child(2)')]"
         ".reduce((s, td) => s + Number(td.textContent), 0) === 1"
     )
 

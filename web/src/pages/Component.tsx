@@ -4,8 +4,11 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { gql } from "../api";
 import { BarChart } from "../components/BarChart";
+import { DataTable } from "../components/DataTable";
 import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtNumber, fmtTime, lower } from "../components/format";
+import { Missing } from "../components/Missing";
+import { RunFilter } from "../components/RunFilter";
 import { useQuery } from "../components/useQuery";
 
 interface Row {
@@ -43,13 +46,7 @@ export function ComponentPage({ kind }: { kind: "course" | "chatbot" }) {
   if (q.error) return <ErrorPanel error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading />;
   const c = q.data.component;
-  if (!c)
-    return (
-      <>
-        <h1>{kind === "course" ? "Course" : "Chatbot"} not found</h1>
-        <Link to="/">Back to the dashboard</Link>
-      </>
-    );
+  if (!c) return <Missing what={kind === "course" ? "Course" : "Chatbot"} back="/" backLabel="Back to the dashboard" />;
   const runName = c.runs?.find((r) => r.id === run)?.name;
   return (
     <>
@@ -68,19 +65,7 @@ export function ComponentPage({ kind }: { kind: "course" | "chatbot" }) {
           <dd>{fmtNumber(c.stats.valuesRecorded)}</dd>
         </dl>
       ) : null}
-      {c.runs?.length ? (
-        <div className="field inline-field">
-          <label htmlFor="run-filter">Course run</label>
-          <select id="run-filter" value={run} onChange={(e) => setRun(e.target.value)}>
-            <option value="">All runs</option>
-            {c.runs.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
+      <RunFilter runs={c.runs ?? []} value={run} onChange={setRun} />
       {c.variables.length ? (
         <BarChart
           title={`Learners with a value, per variable${runName ? ` (${runName})` : ""}`}
@@ -90,34 +75,18 @@ export function ComponentPage({ kind }: { kind: "course" | "chatbot" }) {
       ) : null}
       <h2>Variables</h2>
       {c.variables.length ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Direction</th>
-                <th scope="col">Status</th>
-                <th scope="col">Learners with a value</th>
-                <th scope="col">Description</th>
-              </tr>
-            </thead>
-            <tbody>
-              {c.variables.map((v) => (
-                <tr key={v.id}>
-                  <td>
-                    <Link to={`/variables/${v.id}`}>{v.name}</Link>
-                  </td>
-                  <td>{lower(v.type)}</td>
-                  <td>{lower(v.direction)}</td>
-                  <td>{v.active ? "active" : "inactive"}</td>
-                  <td>{fmtNumber(v.aggregate?.learnersWithValue)}</td>
-                  <td>{v.description || ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={c.variables}
+          rowKey={(v) => v.id}
+          columns={[
+            { label: "Name", cell: (v) => <Link to={`/variables/${v.id}`}>{v.name}</Link> },
+            { label: "Type", cell: (v) => lower(v.type) },
+            { label: "Direction", cell: (v) => lower(v.direction) },
+            { label: "Status", cell: (v) => (v.active ? "active" : "inactive") },
+            { label: "Learners with a value", cell: (v) => fmtNumber(v.aggregate?.learnersWithValue) },
+            { label: "Description", cell: (v) => v.description || "" },
+          ]}
+        />
       ) : (
         <p className="muted">No variables.</p>
       )}

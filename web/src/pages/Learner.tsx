@@ -3,8 +3,10 @@
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { gql } from "../api";
+import { DataTable } from "../components/DataTable";
 import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtTime, fmtValue, lower } from "../components/format";
+import { Missing } from "../components/Missing";
 import { useQuery } from "../components/useQuery";
 
 interface Current {
@@ -89,13 +91,7 @@ export function LearnerPage() {
   if (q.error) return <ErrorPanel error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading />;
   const l = q.data.learner;
-  if (!l)
-    return (
-      <>
-        <h1>Learner not found</h1>
-        <Link to="/learners">Back to the learners</Link>
-      </>
-    );
+  if (!l) return <Missing what="Learner" back="/learners" backLabel="Back to the learners" />;
   return (
     <>
       <p>
@@ -127,32 +123,23 @@ export function LearnerPage() {
       {groups(l.variables ?? []).map((g) => (
         <section key={g.key} aria-label={g.title}>
           <h3>{g.to ? <Link to={g.to}>{g.title}</Link> : g.title}</h3>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Variable</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Recorded</th>
-                  <th scope="col">History</th>
-                </tr>
-              </thead>
-              <tbody>
-                {g.rows.map((v) => (
-                  <tr key={v.valueId}>
-                    <td>
-                      <Link to={`/variables/${v.variableId}`}>{v.name}</Link> <span className="muted">({lower(v.type)})</span>
-                    </td>
-                    <td className="value">{fmtValue(v.value)}</td>
-                    <td>{fmtTime(v.recordedAt)}</td>
-                    <td>
-                      <HistoryToggle name={v.name} variableId={v.variableId} learnerId={l.id} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={g.rows}
+            rowKey={(v) => v.valueId}
+            columns={[
+              {
+                label: "Variable",
+                cell: (v) => (
+                  <>
+                    <Link to={`/variables/${v.variableId}`}>{v.name}</Link> <span className="muted">({lower(v.type)})</span>
+                  </>
+                ),
+              },
+              { label: "Value", cell: (v) => fmtValue(v.value), className: "value" },
+              { label: "Recorded", cell: (v) => fmtTime(v.recordedAt) },
+              { label: "History", cell: (v) => <HistoryToggle name={v.name} variableId={v.variableId} learnerId={l.id} /> },
+            ]}
+          />
         </section>
       ))}
     </>

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { gql } from "../api";
+import { DataTable } from "../components/DataTable";
 import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtTime } from "../components/format";
 import { useQuery } from "../components/useQuery";
@@ -76,30 +77,16 @@ export function Learners() {
                 ? "No learner matches this search."
                 : "No learners yet."}
           </p>
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">External id</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((l) => (
-                  <tr key={l.id}>
-                    <td>
-                      <Link to={`/learners/${l.id}`}>{l.name || l.email}</Link>
-                    </td>
-                    <td>{l.email}</td>
-                    <td>{l.externalId || "—"}</td>
-                    <td>{fmtTime(l.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={page.data}
+            rowKey={(l) => l.id}
+            columns={[
+              { label: "Name", cell: (l) => <Link to={`/learners/${l.id}`}>{l.name || l.email}</Link> },
+              { label: "Email", cell: (l) => l.email },
+              { label: "External id", cell: (l) => l.externalId || "—" },
+              { label: "Since", cell: (l) => fmtTime(l.createdAt) },
+            ]}
+          />
           <nav className="pager" aria-label="Learner pages">
             <button type="button" className="secondary" disabled={trail.length === 1} onClick={() => setTrail(trail.slice(0, -1))}>
               Previous page

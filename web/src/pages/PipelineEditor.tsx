@@ -22,6 +22,7 @@ import { Link, useParams } from "react-router";
 import { gql, outcome, USER_ERROR } from "../api";
 import { ErrorPanel, errorMessage, Loading } from "../components/ErrorPanel";
 import { lower } from "../components/format";
+import { Missing } from "../components/Missing";
 import { useQuery } from "../components/useQuery";
 
 interface Variable {
@@ -126,6 +127,26 @@ function ComponentNode({ data }: NodeProps<Node<ComponentData>>) {
 }
 
 const nodeTypes = { component: ComponentNode };
+
+function VariableSelect({ id, label, variables, names }: {
+  id: string;
+  label: string;
+  variables: Variable[];
+  names: Map<string, string>;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} name={id === "connect-source" ? "source" : "target"}>
+        {variables.map((v) => (
+          <option key={v.id} value={v.id}>
+            {names.get(v.id)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 function layout(nodes: PNode[], connections: PConnection[], owner: Map<string, string>): Map<string, { x: number; y: number }> {
   const graph = new dagre.graphlib.Graph();
@@ -417,26 +438,8 @@ function Editor({ initial, components, reload }: { initial: Pipeline; components
           void connect(String(form.get("source")), String(form.get("target")));
         }}
       >
-        <div className="field">
-          <label htmlFor="connect-source">From output</label>
-          <select id="connect-source" name="source">
-            {outputs.map((v) => (
-              <option key={v.id} value={v.id}>
-                {variableName.get(v.id)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="connect-target">To input</label>
-          <select id="connect-target" name="target">
-            {inputs.map((v) => (
-              <option key={v.id} value={v.id}>
-                {variableName.get(v.id)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <VariableSelect id="connect-source" label="From output" variables={outputs} names={variableName} />
+        <VariableSelect id="connect-target" label="To input" variables={inputs} names={variableName} />
         <button type="submit" disabled={!outputs.length || !inputs.length}>
           Connect
         </button>
@@ -450,13 +453,7 @@ export function PipelineEditor() {
   const q = useQuery(() => gql<Loaded>(LOAD, { id }), [id]);
   if (q.error) return <ErrorPanel error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading />;
-  if (!q.data.pipeline)
-    return (
-      <>
-        <h1>Pipeline not found</h1>
-        <Link to="/pipelines">Back to the pipelines</Link>
-      </>
-    );
+  if (!q.data.pipeline) return <Missing what="Pipeline" back="/pipelines" backLabel="Back to the pipelines" />;
   return (
     <ReactFlowProvider>
       <Editor

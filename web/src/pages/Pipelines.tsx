@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { gql, outcome, USER_ERROR } from "../api";
+import { DataTable } from "../components/DataTable";
 import { ErrorPanel, errorMessage, Loading } from "../components/ErrorPanel";
 import { fmtTime } from "../components/format";
 import { useQuery } from "../components/useQuery";
@@ -64,33 +65,25 @@ export function Pipelines() {
       ) : !q.data ? (
         <Loading />
       ) : q.data.pipelines.data.length ? (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Components</th>
-                <th scope="col">Connections</th>
-                <th scope="col">Changed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.pipelines.data.map((p) => (
-                <tr key={p.id}>
-                  <td>
-                    <Link to={`/pipelines/${p.id}`}>{p.name}</Link>
-                    {p.description ? <div className="muted">{p.description}</div> : null}
-                  </td>
-                  <td>{p.active ? "active" : "paused"}</td>
-                  <td>{p.nodes.length}</td>
-                  <td>{p.connections.length}</td>
-                  <td>{fmtTime(p.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          rows={q.data.pipelines.data}
+          rowKey={(p) => p.id}
+          columns={[
+            {
+              label: "Name",
+              cell: (p) => (
+                <>
+                  <Link to={`/pipelines/${p.id}`}>{p.name}</Link>
+                  {p.description ? <div className="muted">{p.description}</div> : null}
+                </>
+              ),
+            },
+            { label: "Status", cell: (p) => (p.active ? "active" : "paused") },
+            { label: "Components", cell: (p) => p.nodes.length },
+            { label: "Connections", cell: (p) => p.connections.length },
+            { label: "Changed", cell: (p) => fmtTime(p.updatedAt) },
+          ]}
+        />
       ) : (
         <p className="muted">No pipelines yet.</p>
       )}

@@ -4,8 +4,11 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { gql } from "../api";
 import { BarChart, type BarDatum } from "../components/BarChart";
+import { DataTable } from "../components/DataTable";
 import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtNumber, fmtTime, fmtValue, lower } from "../components/format";
+import { Missing } from "../components/Missing";
+import { RunFilter } from "../components/RunFilter";
 import { useQuery } from "../components/useQuery";
 
 interface Aggregate {
@@ -49,13 +52,7 @@ export function VariablePage() {
   if (q.error) return <ErrorPanel error={q.error} retry={q.reload} />;
   if (!q.data) return <Loading />;
   const v = q.data.variable;
-  if (!v)
-    return (
-      <>
-        <h1>Variable not found</h1>
-        <Link to="/">Back to the dashboard</Link>
-      </>
-    );
+  if (!v) return <Missing what="Variable" back="/" backLabel="Back to the dashboard" />;
   const a = v.aggregate;
   const owner = v.course
     ? { to: `/courses/${v.course.id}`, name: v.course.name }
@@ -105,19 +102,7 @@ export function VariablePage() {
         {v.name} <span className="muted">({lower(v.type)}, {lower(v.direction)})</span>
       </h1>
       {v.description ? <p>{v.description}</p> : null}
-      {v.course?.runs.length ? (
-        <div className="field inline-field">
-          <label htmlFor="run-filter">Course run</label>
-          <select id="run-filter" value={run} onChange={(e) => setRun(e.target.value)}>
-            <option value="">All runs</option>
-            {v.course.runs.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.name}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
+      <RunFilter runs={v.course?.runs ?? []} value={run} onChange={setRun} />
       <dl className="stats explained">
         {stats.map(([term, value, help]) => (
           <div key={term}>
@@ -132,26 +117,15 @@ export function VariablePage() {
       <h2>Current values</h2>
       {chart ? <BarChart {...chart} /> : <p className="muted">No values yet.</p>}
       <h2>Latest values</h2>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Learner</th>
-              <th scope="col">Value</th>
-              <th scope="col">Recorded</th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.values.map((x) => (
-              <tr key={x.id}>
-                <td>{x.learner ? <Link to={`/learners/${x.learner.id}`}>{x.learner.email}</Link> : "—"}</td>
-                <td className="value">{fmtValue(x.value)}</td>
-                <td>{fmtTime(x.recordedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        rows={v.values}
+        rowKey={(x) => x.id}
+        columns={[
+          { label: "Learner", cell: (x) => (x.learner ? <Link to={`/learners/${x.learner.id}`}>{x.learner.email}</Link> : "—") },
+          { label: "Value", cell: (x) => fmtValue(x.value), className: "value" },
+          { label: "Recorded", cell: (x) => fmtTime(x.recordedAt) },
+        ]}
+      />
     </>
   );
 }
