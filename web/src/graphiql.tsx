@@ -1,6 +1,7 @@
 // GraphiQL at /graphql, with the explorer. Signed in to the web UI, it uses the session's token and organization;
 // otherwise the developer pastes an API key once. Either way the credential goes on every request, introspection
-// included, and a change of credential loads the schema again.
+// included. A new credential makes a new fetcher, and GraphiQL introspects again with it (remounting instead would
+// restore its stored tabs beside a new empty one).
 import { explorerPlugin } from "@graphiql/plugin-explorer";
 import "@graphiql/plugin-explorer/dist/style.css";
 import type { Fetcher } from "@graphiql/toolkit";
@@ -92,7 +93,6 @@ function Page() {
       </header>
       <div className="graphiql-host">
         <GraphiQL
-          key={JSON.stringify(current)}
           fetcher={fetcher}
           plugins={[explorer]}
           defaultQuery={DEFAULT_QUERY}
