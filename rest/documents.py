@@ -205,6 +205,10 @@ mutation UpdatePipeline($id: UUID!, $input: PipelineUpdateInput!) {
     __typename ... on Pipeline { ...PipelineDetail } ... on UserError { ...ErrorFields }
   }
 }""",
+    "EraseLearner": """
+mutation EraseLearner($id: UUID!) {
+  result: eraseLearner(id: $id) { __typename ... on Deleted { id } ... on UserError { ...ErrorFields } }
+}""",
     "DeletePipeline": """
 mutation DeletePipeline($id: UUID!) {
   result: deletePipeline(id: $id) { __typename ... on Deleted { id } ... on UserError { ...ErrorFields } }

@@ -381,6 +381,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         params=(path_id("learner_id", "learner"),),
     ),
     Endpoint(
+        "DELETE",
+        "/api/learners/{learner_id}",
+        h.erase_learner,
+        "Erase a learner: their values (history, current and carried copies) and enrolments, irreversibly",
+        "Learners",
+        "",
+        status=204,
+        params=(path_id("learner_id", "learner"),),
+    ),
+    Endpoint(
         "GET",
         "/api/learners/{learner_id}/courses",
         h.learner_courses,

@@ -354,6 +354,12 @@ async def get_learner(request: Request) -> Response:
     return JSONResponse(found(await run(request, "GetLearner", {"id": learner_id}), "Learner"))
 
 
+async def erase_learner(request: Request) -> Response:
+    learner_id = p.path_id(request, "learner_id")
+    payload(await run(request, "EraseLearner", {"id": learner_id}))
+    return Response(status_code=204)
+
+
 async def get_learner_by_email(request: Request) -> Response:
     email = request.path_params["email"].strip()
     if not email or len(email) > 320:

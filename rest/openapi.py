@@ -353,7 +353,10 @@ def _parameter(p: Param, tag: str, examples: dict[str, str]) -> dict[str, Any]:
 
 
 def _operation(e: Endpoint, examples: dict[str, Any]) -> dict[str, Any]:
-    errors = tuple(sorted({*e.errors, 409, 422})) if e.method == "POST" else e.errors
+    # Every change may be refused to a member's role (403); every POST takes an Idempotency-Key (409, 422).
+    errors = tuple(
+        sorted({*e.errors, *(() if e.method == "GET" else (403,)), *((409, 422) if e.method == "POST" else ())})
+    )
     params = examples.get("params", {})
     op: dict[str, Any] = {
         "summary": e.summary,

@@ -12,8 +12,9 @@ from access import keys
 from db import models
 from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, variables
 from db.types import NIL_UUID, utcnow
+from schema.deletion_mutations import DeletionMutation
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
-from schema.permissions import DATA, KEY_ADMIN, SignedInUser
+from schema.permissions import KEY_ADMIN, WRITE, SignedInUser
 from schema.pipeline_mutations import PipelineMutation
 from schema.types import (
     ApiKey,
@@ -133,7 +134,7 @@ def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, Invali
 
 
 @strawberry.type
-class Mutation(ValueMutation, PipelineMutation):
+class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
     @strawberry.mutation(permission_classes=[SignedInUser])
     async def create_organization(self, info: CtxInfo, name: str) -> OrganizationPayload:
         name = name.strip()
@@ -149,7 +150,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
     # --- courses ---
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_course(self, info: CtxInfo, input: CourseInput) -> CoursePayload:
         data = validated(models.CourseCreate, given(input))
         if isinstance(data, InvalidInputError):
@@ -163,7 +164,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
         return await unique_write(info, COURSE_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def update_course(self, info: CtxInfo, id: uuid.UUID, input: CourseUpdateInput) -> CoursePayload:
         sent = given(input)
         data = null_required(sent, "name", "active") or validated(models.CourseUpdate, sent)
@@ -181,7 +182,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
         return await unique_write(info, COURSE_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_course_run(self, info: CtxInfo, input: CourseRunInput) -> CourseRunPayload:
         data = validated(models.CourseRunCreate, given(input))
         if isinstance(data, InvalidInputError):
@@ -197,7 +198,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
     # --- learners ---
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_learner(self, info: CtxInfo, input: LearnerInput) -> LearnerPayload:
         data = validated(models.LearnerCreate, given(input))
         if isinstance(data, InvalidInputError):
@@ -211,7 +212,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
         return await unique_write(info, LEARNER_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def update_learner(self, info: CtxInfo, id: uuid.UUID, input: LearnerUpdateInput) -> LearnerPayload:
         sent = given(input)
         data = null_required(sent, "email") or validated(models.LearnerUpdate, sent)
@@ -228,7 +229,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
         return await unique_write(info, LEARNER_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def enroll_learner(self, info: CtxInfo, input: EnrollmentInput) -> EnrollmentPayload:
         org = info.context.org_id
         async with info.context.db.write() as conn:
@@ -249,7 +250,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
     # --- variables ---
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_variable(self, info: CtxInfo, input: VariableInput) -> VariablePayload:
         sent = given(input)
         sent["type"] = models.VariableType(input.type.value)
@@ -285,7 +286,7 @@ class Mutation(ValueMutation, PipelineMutation):
 
         return await unique_write(info, VARIABLE_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def update_variable(self, info: CtxInfo, id: uuid.UUID, input: VariableUpdateInput) -> VariablePayload:
         sent = given(input)
         direction = sent.pop("direction", None)

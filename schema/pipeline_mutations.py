@@ -11,7 +11,7 @@ from db import models
 from db.queries import chatbots, pipelines
 from db.queries.pipelines import Refused
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
-from schema.permissions import DATA
+from schema.permissions import WRITE
 from schema.types import (
     Chatbot,
     ChatbotKind,
@@ -105,7 +105,7 @@ def _pipeline_fields(sent: dict[str, object]) -> dict[str, object] | InvalidInpu
 class PipelineMutation:
     # --- chatbots ---
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_chatbot(self, info: CtxInfo, input: ChatbotInput) -> ChatbotPayload:
         sent = given(input)
         sent["kind"] = models.ChatbotKind(input.kind.value) if input.kind else models.ChatbotKind.GENERAL
@@ -122,7 +122,7 @@ class PipelineMutation:
 
         return await unique_write(info, CHATBOT_CONFLICT, work)
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def update_chatbot(self, info: CtxInfo, id: uuid.UUID, input: ChatbotUpdateInput) -> ChatbotPayload:
         sent = given(input)
         if sent.get("kind") is not None:
@@ -146,7 +146,7 @@ class PipelineMutation:
 
     # --- pipelines ---
 
-    @strawberry.mutation(permission_classes=DATA)
+    @strawberry.mutation(permission_classes=WRITE)
     async def create_pipeline(self, info: CtxInfo, input: PipelineInput) -> PipelinePayload:
         fields = _pipeline_fields(given(input))
         if isinstance(fields, InvalidInputError):
@@ -157,7 +157,7 @@ class PipelineMutation:
         except Refused as refused:
             return refusal(refused)
 
-    @strawberry.mutation(permission_classes=DATA, description="Turned back on, a pipeline takes its inputs again.")
+    @strawberry.mutation(permission_classes=WRITE, description="Turned back on, a pipeline takes its inputs again.")
     async def update_pipeline(self, info: CtxInfo, id: uuid.UUID, input: PipelineUpdateInput) -> PipelinePayload:
         sent = given(input)
         problem = null_required(sent, "name", "active")
@@ -172,13 +172,13 @@ class PipelineMutation:
         except Refused as refused:
             return refusal(refused)
 
-    @strawberry.mutation(permission_classes=DATA, description="With its nodes and connections; values stay.")
+    @strawberry.mutation(permission_classes=WRITE, description="With its nodes and connections; values stay.")
     async def delete_pipeline(self, info: CtxInfo, id: uuid.UUID) -> DeletedPayload:
         async with info.context.db.write() as conn:
             deleted = await pipelines.delete_pipeline(conn, info.context.org_id, id)
         return Deleted(id=id) if deleted else not_found("pipeline", "id")
 
-    @strawberry.mutation(permission_classes=DATA, description="Places a course or a chatbot in a pipeline.")
+    @strawberry.mutation(permission_classes=WRITE, description="Places a course or a chatbot in a pipeline.")
     async def add_pipeline_node(self, info: CtxInfo, input: PipelineNodeInput) -> PipelineNodePayload:
         kind = models.ComponentKind(input.component_kind.value)
         try:
@@ -190,7 +190,7 @@ class PipelineMutation:
             return refusal(refused)
         return PipelineNode.from_row(row)
 
-    @strawberry.mutation(permission_classes=DATA, description="Where the editor draws a node.")
+    @strawberry.mutation(permission_classes=WRITE, description="Where the editor draws a node.")
     async def move_pipeline_node(self, info: CtxInfo, id: uuid.UUID, x: float, y: float) -> PipelineNodePayload:
         try:
             async with info.context.db.write() as conn:
@@ -198,7 +198,7 @@ class PipelineMutation:
         except Refused as refused:
             return refusal(refused)
 
-    @strawberry.mutation(permission_classes=DATA, description="With every connection to or from its variables.")
+    @strawberry.mutation(permission_classes=WRITE, description="With every connection to or from its variables.")
     async def remove_pipeline_node(
         self, info: CtxInfo, id: uuid.UUID, pipeline_id: uuid.UUID | None = None
     ) -> DeletedPayload:
@@ -210,7 +210,7 @@ class PipelineMutation:
         return Deleted(id=id)
 
     @strawberry.mutation(
-        permission_classes=DATA,
+        permission_classes=WRITE,
         description="Connects an output variable to an input variable; with `backfill`, copies the output's current "
         "values to every learner whose input value is older or missing.",
     )
@@ -240,7 +240,7 @@ class PipelineMutation:
             backfilled=done.backfilled,
         )
 
-    @strawberry.mutation(permission_classes=DATA, description="Values the connection carried stay.")
+    @strawberry.mutation(permission_classes=WRITE, description="Values the connection carried stay.")
     async def disconnect_variables(
         self, info: CtxInfo, id: uuid.UUID, pipeline_id: uuid.UUID | None = None
     ) -> DeletedPayload:

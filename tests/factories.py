@@ -28,11 +28,11 @@ async def run(gql: GQL, course_id: str, name: str = "Spring cohort") -> dict[str
     return data["createCourseRun"]
 
 
-async def learner(gql: GQL, email: str | None = None, name: str = "Ada Lovelace") -> dict[str, Any]:
+async def learner(gql: GQL, email: str | None = None, name: str = "Ada Lovelace", **fields: Any) -> dict[str, Any]:
     data = await gql(
         """mutation($input: LearnerInput!) { createLearner(input: $input) {
              __typename ... on Learner { id email name } ... on UserError { message } } }""",
-        {"input": {"email": email or f"l-{uuid.uuid4().hex[:8]}@example.com", "name": name}},
+        {"input": {"email": email or f"l-{uuid.uuid4().hex[:8]}@example.com", "name": name, **fields}},
     )
     assert data["createLearner"]["__typename"] == "Learner", data
     return data["createLearner"]

@@ -53,6 +53,8 @@ async def test_every_documented_path_is_routed():
         # DESIGN.md's integrator write path
         ("POST", "/api/variables/set-many"), ("GET", "/api/variables/{variable_id}/values.csv"),
         ("GET", "/api/learners/{learner_id}/export"),
+        # DESIGN.md's administration
+        ("DELETE", "/api/learners/{learner_id}"),
     }  # fmt: skip
     assert {(e.method, e.documented_path) for e in ENDPOINTS} == documented
 
