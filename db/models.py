@@ -116,6 +116,23 @@ class IdempotencyKey(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class AuditEntry(SQLModel, table=True):
+    """Who changed keys, members, pipelines or data, what they did to which object, and when. Never a secret and
+    never a learner's personal data: an erased learner is recorded without their id."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_org_time", "org_id", "created_at", "id"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    actor: str = Field(max_length=220)  # `key:<id>` or `user:<sub>`
+    actor_email: str | None = Field(default=None, max_length=320)  # a person's, for reading the log
+    action: str = Field(max_length=60)  # `<object>.<verb>`, e.g. `api_key.created`
+    target_type: str = Field(max_length=40)
+    target_id: uuid.UUID | None = None
+    details: Any = Field(default=None, sa_column=Column(JSONValue, nullable=True))
+    created_at: datetime = _time()
+
+
 # --- courses ---
 
 

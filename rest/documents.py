@@ -205,6 +205,16 @@ mutation UpdatePipeline($id: UUID!, $input: PipelineUpdateInput!) {
     __typename ... on Pipeline { ...PipelineDetail } ... on UserError { ...ErrorFields }
   }
 }""",
+    "AuditLog": """
+query AuditLog($limit: Int!, $offset: Int!, $cursor: String) {
+  result: auditLog(limit: $limit, offset: $offset, cursor: $cursor) {
+    data {
+      id actor actor_email: actorEmail action target_type: targetType target_id: targetId details
+      created_at: createdAt
+    }
+    pagination { ...PageFields }
+  }
+}""",
     "EraseLearner": """
 mutation EraseLearner($id: UUID!) {
   result: eraseLearner(id: $id) { __typename ... on Deleted { id } ... on UserError { ...ErrorFields } }

@@ -98,6 +98,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "GET",
+        "/api/audit-log",
+        h.audit_log,
+        "List changes of keys, pipelines and data (who, what, when), newest first: for owners and admins",
+        "Audit log",
+        "AuditEntryList",
+        params=(LIMIT, OFFSET, CURSOR),
+        user_only=True,
+        errors=(400, 401, 403, 429),
+    ),
+    Endpoint(
+        "GET",
         "/api/variables",
         h.list_variables,
         "List variables",

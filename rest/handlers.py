@@ -354,6 +354,10 @@ async def get_learner(request: Request) -> Response:
     return JSONResponse(found(await run(request, "GetLearner", {"id": learner_id}), "Learner"))
 
 
+async def audit_log(request: Request) -> Response:
+    return JSONResponse((await run(request, "AuditLog", p.page(request)))["result"])
+
+
 async def erase_learner(request: Request) -> Response:
     learner_id = p.path_id(request, "learner_id")
     payload(await run(request, "EraseLearner", {"id": learner_id}))

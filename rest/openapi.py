@@ -285,6 +285,19 @@ SCHEMAS: dict[str, Any] = {
             },
         }
     ),
+    "AuditEntry": _obj(
+        {
+            "id": UUID,
+            "actor": {"type": "string", "description": "`key:<id>` or `user:<id>`"},
+            "actor_email": {"type": "string", "nullable": True},
+            "action": {"type": "string", "example": "api_key.created"},
+            "target_type": STR,
+            "target_id": NUUID,
+            "details": {"type": "object", "nullable": True},
+            "created_at": TIME,
+        }
+    ),
+    "AuditEntryList": _list("AuditEntry"),
     "ApiKey": _obj(API_KEY),
     "ApiKeyCreated": _obj({**API_KEY, "key": {"type": "string", "description": "The secret, shown only once"}}),
     "ApiKeyList": _list("ApiKey"),

@@ -35,6 +35,7 @@ from schema.writes import (
     COURSE_CONFLICT,
     LEARNER_CONFLICT,
     VARIABLE_CONFLICT,
+    audited,
     given,
     not_found,
     null_required,
@@ -349,6 +350,7 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
                 created_by=user.user_id if user else None,
                 expires_at=input.expires_at,
             )
+            await audited(info, conn, "api_key.created", "api_key", row["id"], {"name": name, "prefix": new.prefix})
         public = ApiKey.from_row(row)
         return ApiKeyCreated(**vars(public), key=new.secret)
 
@@ -356,6 +358,8 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
     async def revoke_api_key(self, info: CtxInfo, id: uuid.UUID) -> ApiKeyPayload:
         async with info.context.db.write() as conn:
             row = await api_keys.revoke_key(conn, info.context.org_id, id)
+            if row is not None:
+                await audited(info, conn, "api_key.revoked", "api_key", id, {"name": row["name"]})
         if row is None:
             return not_found("API key", "id")
         info.context.forget_key(row["id"])

@@ -2,7 +2,7 @@
 variables. The rules live in `db.queries.pipelines`; a refusal is a typed error and changes nothing."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,13 +22,17 @@ from schema.types import (
     PipelineNode,
 )
 from schema.validation import validated
-from schema.writes import Errors, given, not_found, null_required, refusal, unique_write
+from schema.writes import Errors, audited, given, not_found, null_required, refusal, unique_write
 
 CHATBOT_CONFLICT = ("a chatbot with this externalId exists", "externalId")
 ChatbotPayload = Annotated[Chatbot | Errors, strawberry.union("ChatbotPayload")]
 PipelinePayload = Annotated[Pipeline | Errors, strawberry.union("PipelinePayload")]
 PipelineNodePayload = Annotated[PipelineNode | Errors, strawberry.union("PipelineNodePayload")]
 ConnectionPayload = Annotated[ConnectionCreated | Errors, strawberry.union("ConnectionPayload")]
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | bool | int | float) or v is None else str(v) for k, v in fields.items()}
 
 
 @strawberry.type(description="What a delete removed.")
@@ -153,7 +157,9 @@ class PipelineMutation:
             return fields
         try:
             async with info.context.db.write() as conn:
-                return Pipeline.from_row(await pipelines.insert_pipeline(conn, info.context.org_id, fields))
+                row = await pipelines.insert_pipeline(conn, info.context.org_id, fields)
+                await audited(info, conn, "pipeline.created", "pipeline", row["id"], {"name": row["name"]})
+                return Pipeline.from_row(row)
         except Refused as refused:
             return refusal(refused)
 
@@ -168,7 +174,9 @@ class PipelineMutation:
             return fields
         try:
             async with info.context.db.write() as conn:
-                return Pipeline.from_row(await pipelines.update_pipeline(conn, info.context.org_id, id, fields))
+                row = await pipelines.update_pipeline(conn, info.context.org_id, id, fields)
+                await audited(info, conn, "pipeline.updated", "pipeline", id, _jsonable(fields))
+                return Pipeline.from_row(row)
         except Refused as refused:
             return refusal(refused)
 
@@ -176,6 +184,8 @@ class PipelineMutation:
     async def delete_pipeline(self, info: CtxInfo, id: uuid.UUID) -> DeletedPayload:
         async with info.context.db.write() as conn:
             deleted = await pipelines.delete_pipeline(conn, info.context.org_id, id)
+            if deleted:
+                await audited(info, conn, "pipeline.deleted", "pipeline", id)
         return Deleted(id=id) if deleted else not_found("pipeline", "id")
 
     @strawberry.mutation(permission_classes=WRITE, description="Places a course or a chatbot in a pipeline.")
@@ -186,6 +196,8 @@ class PipelineMutation:
                 row = await pipelines.add_node(
                     conn, info.context.org_id, input.pipeline_id, kind, input.component_id, input.x, input.y
                 )
+                details = {"pipeline_id": str(input.pipeline_id), "component": f"{kind.value}:{input.component_id}"}
+                await audited(info, conn, "pipeline.node_added", "pipeline_node", row["id"], details)
         except Refused as refused:
             return refusal(refused)
         return PipelineNode.from_row(row)
@@ -205,6 +217,7 @@ class PipelineMutation:
         try:
             async with info.context.db.write() as conn:
                 await pipelines.remove_node(conn, info.context.org_id, id, pipeline_id)
+                await audited(info, conn, "pipeline.node_removed", "pipeline_node", id)
         except Refused as refused:
             return refusal(refused)
         return Deleted(id=id)
@@ -228,6 +241,13 @@ class PipelineMutation:
                     recorded_by_key_id=ctx.key.key_id if ctx.key else None,
                     recorded_by_user=ctx.user.user_id if ctx.user else None,
                 )
+                details = {
+                    "pipeline_id": str(input.pipeline_id),
+                    "source_variable_id": str(input.source_variable_id),
+                    "target_variable_id": str(input.target_variable_id),
+                    "backfilled": done.backfilled,
+                }
+                await audited(info, conn, "pipeline.connected", "pipeline_connection", done.row["id"], details)
         except Refused as refused:
             return refusal(refused)
         row = done.row
@@ -247,6 +267,7 @@ class PipelineMutation:
         try:
             async with info.context.db.write() as conn:
                 await pipelines.disconnect(conn, info.context.org_id, id, pipeline_id)
+                await audited(info, conn, "pipeline.disconnected", "pipeline_connection", id)
         except Refused as refused:
             return refusal(refused)
         return Deleted(id=id)

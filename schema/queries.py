@@ -6,12 +6,14 @@ from typing import Annotated
 
 import strawberry
 
-from db.queries import api_keys, chatbots, courses, learners, organizations, pipelines, values, variables
+from db.queries import api_keys, audit, chatbots, courses, learners, organizations, pipelines, values, variables
 from execution.rows import Rows
 from schema.permissions import DATA, KEY_ADMIN
 from schema.types import (
     VARIABLE_VALUE_ROWS,
     ApiKey,
+    AuditEntry,
+    AuditEntryPage,
     Chatbot,
     ChatbotPage,
     Course,
@@ -210,6 +212,17 @@ class Query:
             )
         pagination = _pagination(info, page, "learner-values")
         return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
+
+    @strawberry.field(permission_classes=KEY_ADMIN, description="Changes of keys, pipelines and data, newest first.")
+    async def audit_log(
+        self, info: CtxInfo, limit: int = 100, offset: int = 0, cursor: Cursor = None
+    ) -> AuditEntryPage:
+        check_page(limit, offset)
+        after = _after(info, "audit_log", cursor)
+        async with info.context.db.read() as conn:
+            page = await audit.list_entries(conn, info.context.org_id, limit=limit, offset=offset, after=after)
+        data = [AuditEntry.from_row(r) for r in page.rows]
+        return AuditEntryPage(data=data, pagination=_pagination(info, page, "audit_log"))
 
     @strawberry.field(permission_classes=KEY_ADMIN)
     async def api_keys(self, info: CtxInfo) -> list[ApiKey]:

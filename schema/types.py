@@ -588,6 +588,28 @@ class ChatbotPage:
     pagination: Pagination
 
 
+@strawberry.type(description="A change of keys, pipelines or data: who (`actor`: key:<id> or user:<id>), what, when.")
+class AuditEntry:
+    id: uuid.UUID
+    actor: str
+    actor_email: str | None
+    action: str
+    target_type: str
+    target_id: uuid.UUID | None
+    details: JSON | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> "AuditEntry":
+        return from_row(cls, row)
+
+
+@strawberry.type
+class AuditEntryPage:
+    data: list[AuditEntry]
+    pagination: Pagination
+
+
 @strawberry.type
 class PipelinePage:
     data: list[Pipeline]

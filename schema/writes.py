@@ -1,5 +1,7 @@
-"""What every mutation shares: which input fields were sent, typed errors, and writes that may lose a race."""
+"""What every mutation shares: which input fields were sent, typed errors, writes that may lose a race, and the
+audit entry a change writes in its own transaction."""
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -7,6 +9,8 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from access.principal import UserPrincipal
+from db.queries import audit
 from db.queries.pipelines import Refused
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
 from schema.types import CtxInfo
@@ -58,3 +62,19 @@ def refusal(refused: Refused) -> NotFoundError | InvalidInputError | ConflictErr
     if refused.kind == "conflict":
         return ConflictError(message=refused.message, field=refused.field)
     return InvalidInputError(message=refused.message, field=refused.field)
+
+
+async def audited(
+    info: CtxInfo,
+    conn: AsyncConnection,
+    action: str,
+    target_type: str,
+    target_id: uuid.UUID | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Records who did `action` to the target, in the caller's transaction: the entry commits with the change."""
+    principal = info.context.principal
+    email = principal.email if isinstance(principal, UserPrincipal) else None
+    await audit.record(
+        conn, info.context.org_id, audit.Actor(principal.actor, email), action, target_type, target_id, details
+    )

@@ -54,7 +54,7 @@ async def test_every_documented_path_is_routed():
         ("POST", "/api/variables/set-many"), ("GET", "/api/variables/{variable_id}/values.csv"),
         ("GET", "/api/learners/{learner_id}/export"),
         # DESIGN.md's administration
-        ("DELETE", "/api/learners/{learner_id}"),
+        ("DELETE", "/api/learners/{learner_id}"), ("GET", "/api/audit-log"),
     }  # fmt: skip
     assert {(e.method, e.documented_path) for e in ENDPOINTS} == documented
 
