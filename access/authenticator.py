@@ -16,7 +16,7 @@ from access.errors import APIError
 from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from access.tokens import InvalidToken, TokenVerifier, looks_like_jwt
 from db.engine import Database
-from db.queries import api_keys, organizations
+from db.queries import api_keys, audit, members, organizations
 from db.types import utcnow
 
 log = logging.getLogger("coursepipeline.auth")
@@ -150,6 +150,14 @@ class Authenticator:
             raise APIError(401, f"Invalid user token: {exc}.") from exc
         async with self.db.read() as conn:
             mine = await organizations.memberships(conn, claims.sub)
+            invited = claims.email is not None and await members.has_pending(conn, claims.email)
+        if invited and claims.email:  # invited by email: the person joins at their first request signed in with it
+            async with self.db.write() as conn:
+                for joined in await members.accept_pending(conn, claims.sub, claims.email):
+                    actor = audit.Actor(f"user:{claims.sub}", claims.email)
+                    details = {"role": joined["role"], "invitation_id": str(joined["id"])}
+                    await audit.record(conn, joined["org_id"], actor, "member.joined", "member", None, details)
+                mine = await organizations.memberships(conn, claims.sub)
         if wanted_org:
             try:
                 org_id = uuid.UUID(wanted_org)

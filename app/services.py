@@ -49,5 +49,7 @@ class Services:
         limits = RateLimits(settings.rate_limits, settings.redis_url) if settings.rate_limit_enabled else None
         # Cursors are signed with the operator's secret key, else the token secret (several instances must share one).
         cursor_secret = settings.secret_key or secret or embedded_jwt_secret(settings)
-        graphql = GraphQLRuntime.build(db, authenticator.forget_key, fast=fast, secret=cursor_secret)
+        graphql = GraphQLRuntime.build(
+            db, authenticator.forget_key, fast=fast, secret=cursor_secret, sign_in_links=settings.supabase_url is None
+        )
         return cls(settings=settings, db=db, graphql=graphql, authenticator=authenticator, rate_limits=limits)

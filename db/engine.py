@@ -351,6 +351,13 @@ class Database:
             for engine in self.engines:
                 event.remove(engine.sync_engine, "before_cursor_execute", record)
 
+    async def drop_dead_connections(self) -> None:
+        """Discards pooled connections the server ended (a restart ends them all); the pools stay open."""
+        if self._pool is not None and not self._pool.closed:
+            await self._pool.check()
+        await self.engine.dispose()
+        await self.read_engine.dispose()
+
     async def dispose(self) -> None:
         if self._pool is not None and not self._pool.closed:
             await self._pool.close()

@@ -83,6 +83,22 @@ class OrganizationMember(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class Invitation(SQLModel, table=True):
+    """An invitation to join an organization with a role. The invited person signs in with the invited email
+    (a one-time link in embedded mode, Supabase sign-up otherwise) and joins at their first request."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_email", "email"),)
+    id: uuid.UUID = Field(default_factory=_id, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    email: str = Field(max_length=320)  # lower case
+    role: str = Field(max_length=20)
+    invited_by: str = Field(max_length=220)
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_keys"
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)

@@ -205,6 +205,30 @@ mutation UpdatePipeline($id: UUID!, $input: PipelineUpdateInput!) {
     __typename ... on Pipeline { ...PipelineDetail } ... on UserError { ...ErrorFields }
   }
 }""",
+    "ListMembers": """
+query ListMembers { result: members { user_id: userId email role created_at: createdAt } }""",
+    "InviteMember": """
+mutation InviteMember($input: InvitationInput!) {
+  result: inviteMember(input: $input) {
+    __typename
+    ... on InvitationCreated {
+      id email role invited_by: invitedBy created_at: createdAt expires_at: expiresAt link
+    }
+    ... on UserError { ...ErrorFields }
+  }
+}""",
+    "ChangeMemberRole": """
+mutation ChangeMemberRole($userId: String!, $role: MemberRole!) {
+  result: changeMemberRole(userId: $userId, role: $role) {
+    __typename ... on Member { user_id: userId email role created_at: createdAt } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "RemoveMember": """
+mutation RemoveMember($userId: String!) {
+  result: removeMember(userId: $userId) {
+    __typename ... on Member { user_id: userId } ... on UserError { ...ErrorFields }
+  }
+}""",
     "AuditLog": """
 query AuditLog($limit: Int!, $offset: Int!, $cursor: String) {
   result: auditLog(limit: $limit, offset: $offset, cursor: $cursor) {

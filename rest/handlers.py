@@ -354,6 +354,51 @@ async def get_learner(request: Request) -> Response:
     return JSONResponse(found(await run(request, "GetLearner", {"id": learner_id}), "Learner"))
 
 
+_ROLES = {"owner": "OWNER", "admin": "ADMIN", "member": "MEMBER"}
+
+
+def _role(body: dict[str, Any], *, default: str | None = None) -> str:
+    value = body.get("role", default)
+    if value not in _ROLES:
+        raise p.bad("role must be one of owner, admin, member")
+    return _ROLES[value]
+
+
+def _member(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "role": row["role"].lower()}
+
+
+def _user_id(request: Request) -> str:
+    user_id = request.path_params["user_id"]
+    if not 1 <= len(user_id) <= 200:
+        raise p.bad("user_id must be 1 to 200 characters")
+    return user_id
+
+
+async def list_members(request: Request) -> Response:
+    page = p.page(request)
+    data = await run(request, "ListMembers", {})
+    members = [_member(m) for m in data["result"]]
+    return JSONResponse(sliced(request, members, page, "members", lambda m: (m["user_id"],)))
+
+
+async def invite_member(request: Request) -> Response:
+    body = await p.json_object(request)
+    variables = {"input": {"email": p.body_text(body, "email"), "role": _role(body, default="member")}}
+    return JSONResponse(_member(payload(await run(request, "InviteMember", variables))), status_code=201)
+
+
+async def change_member_role(request: Request) -> Response:
+    body = await p.json_object(request)
+    variables = {"userId": _user_id(request), "role": _role(body)}
+    return JSONResponse(_member(payload(await run(request, "ChangeMemberRole", variables))))
+
+
+async def remove_member(request: Request) -> Response:
+    payload(await run(request, "RemoveMember", {"userId": _user_id(request)}))
+    return Response(status_code=204)
+
+
 async def audit_log(request: Request) -> Response:
     return JSONResponse((await run(request, "AuditLog", p.page(request)))["result"])
 

@@ -67,6 +67,7 @@ NODE = {
 CONNECTION = {"id": UUID, "pipeline_id": UUID, "source_variable_id": UUID, "target_variable_id": UUID,
               "created_at": TIME}  # fmt: skip
 EXAMPLE_ID = "5b1f0d9e-3c1a-4e5b-9f0a-2d6c8e7b4a10"
+ROLE = {"type": "string", "enum": ["owner", "admin", "member"]}
 API_KEY = {
     "id": UUID,
     "name": STR,
@@ -282,6 +283,29 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "description": "Every value ever recorded for the learner, newest first",
                 "items": _ref("VariableValue"),
+            },
+        }
+    ),
+    "Member": _obj({"user_id": STR, "email": STR, "role": ROLE, "created_at": TIME}),
+    "MemberList": _list("Member"),
+    "MemberUpdate": _obj({"role": ROLE}, ["role"]),
+    "InvitationCreate": {
+        **_obj({"email": {"type": "string", "format": "email"}, "role": ROLE}, ["email"]),
+        "example": {"email": "colleague@example.com", "role": "admin"},
+    },
+    "InvitationCreated": _obj(
+        {
+            "id": UUID,
+            "email": STR,
+            "role": ROLE,
+            "invited_by": STR,
+            "created_at": TIME,
+            "expires_at": TIME,
+            "link": {
+                "type": "string",
+                "nullable": True,
+                "description": "A one-time sign-in link for the invitee, relative to this server (embedded mode; "
+                "null with Supabase, where the invitee signs up with the invited email)",
             },
         }
     ),

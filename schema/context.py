@@ -20,6 +20,7 @@ class Context:
     forget_key: Callable[[uuid.UUID], None]  # a revoked key stops working at once, not when its cache entry expires
     make_loader: MakeLoader
     cursors: CursorCodec
+    sign_in_links: bool = True  # embedded mode: an invitation answers a one-time sign-in link
     # Values a set has just carried along its connections, by the source value's id: its answer lists them
     # without reading them back.
     carried: dict[uuid.UUID, Any] = field(default_factory=dict, init=False, repr=False)

@@ -14,7 +14,8 @@ from db.queries import api_keys, chatbots, courses, learners, organizations, pip
 from db.types import NIL_UUID, utcnow
 from schema.deletion_mutations import DeletionMutation
 from schema.errors import ConflictError, InvalidInputError, NotFoundError
-from schema.permissions import KEY_ADMIN, WRITE, SignedInUser
+from schema.member_mutations import MemberMutation
+from schema.permissions import ADMIN, WRITE, SignedInUser
 from schema.pipeline_mutations import PipelineMutation
 from schema.types import (
     ApiKey,
@@ -135,7 +136,7 @@ def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, Invali
 
 
 @strawberry.type
-class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
+class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation):
     @strawberry.mutation(permission_classes=[SignedInUser])
     async def create_organization(self, info: CtxInfo, name: str) -> OrganizationPayload:
         name = name.strip()
@@ -331,7 +332,7 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
 
     # --- API keys ---
 
-    @strawberry.mutation(permission_classes=KEY_ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN)
     async def create_api_key(self, info: CtxInfo, input: ApiKeyInput) -> ApiKeyCreatedPayload:
         name = input.name.strip()
         if not 1 <= len(name) <= 200:
@@ -354,7 +355,7 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation):
         public = ApiKey.from_row(row)
         return ApiKeyCreated(**vars(public), key=new.secret)
 
-    @strawberry.mutation(permission_classes=KEY_ADMIN)
+    @strawberry.mutation(permission_classes=ADMIN)
     async def revoke_api_key(self, info: CtxInfo, id: uuid.UUID) -> ApiKeyPayload:
         async with info.context.db.write() as conn:
             row = await api_keys.revoke_key(conn, info.context.org_id, id)

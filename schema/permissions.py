@@ -1,8 +1,8 @@
 """The one place that decides who may do what; REST inherits it by running the same schema.
 
-reads (DATA)          anyone acting in an organization: its API keys and every member, whatever the role
-changes (WRITE)       API keys, and members with the owner or admin role; a `member` reads only
-keys (KEY_ADMIN)      a signed-in owner or admin; never an API key
+reads (DATA)            anyone acting in an organization: its API keys and every member, whatever the role
+changes (WRITE)         API keys, and members with the owner or admin role; a `member` reads only
+keys, members (ADMIN)   a signed-in owner or admin; never an API key
 """
 
 from typing import Any
@@ -50,7 +50,7 @@ class SignedInUser(BasePermission):
 class ManagesOrganization(BasePermission):
     """Keys (and, with them, members): an owner or an admin of the organization."""
 
-    message = "Managing API keys needs the admin or owner role in this organization."
+    message = "Managing API keys and members needs the admin or owner role in this organization."
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
@@ -60,4 +60,4 @@ class ManagesOrganization(BasePermission):
 
 DATA: list[type[BasePermission]] = [InOrganization]
 WRITE: list[type[BasePermission]] = [InOrganization, ChangesData]
-KEY_ADMIN: list[type[BasePermission]] = [SignedInUser, InOrganization, ManagesOrganization]
+ADMIN: list[type[BasePermission]] = [SignedInUser, InOrganization, ManagesOrganization]

@@ -6,9 +6,21 @@ from typing import Annotated
 
 import strawberry
 
-from db.queries import api_keys, audit, chatbots, courses, learners, organizations, pipelines, values, variables
+from db.queries import (
+    api_keys,
+    audit,
+    chatbots,
+    courses,
+    learners,
+    members,
+    organizations,
+    pipelines,
+    values,
+    variables,
+)
 from execution.rows import Rows
-from schema.permissions import DATA, KEY_ADMIN
+from schema.member_mutations import Invitation, Member, invitation, member
+from schema.permissions import ADMIN, DATA, InOrganization, SignedInUser
 from schema.types import (
     VARIABLE_VALUE_ROWS,
     ApiKey,
@@ -213,7 +225,17 @@ class Query:
         pagination = _pagination(info, page, "learner-values")
         return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
 
-    @strawberry.field(permission_classes=KEY_ADMIN, description="Changes of keys, pipelines and data, newest first.")
+    @strawberry.field(permission_classes=[SignedInUser, InOrganization], description="Oldest first.")
+    async def members(self, info: CtxInfo) -> list[Member]:
+        async with info.context.db.read() as conn:
+            return [member(r) for r in await members.list_members(conn, info.context.org_id)]
+
+    @strawberry.field(permission_classes=ADMIN, description="Not yet accepted and not expired, newest first.")
+    async def invitations(self, info: CtxInfo) -> list[Invitation]:
+        async with info.context.db.read() as conn:
+            return [invitation(r) for r in await members.list_invitations(conn, info.context.org_id)]
+
+    @strawberry.field(permission_classes=ADMIN, description="Changes of keys, pipelines and data, newest first.")
     async def audit_log(
         self, info: CtxInfo, limit: int = 100, offset: int = 0, cursor: Cursor = None
     ) -> AuditEntryPage:
@@ -224,7 +246,7 @@ class Query:
         data = [AuditEntry.from_row(r) for r in page.rows]
         return AuditEntryPage(data=data, pagination=_pagination(info, page, "audit_log"))
 
-    @strawberry.field(permission_classes=KEY_ADMIN)
+    @strawberry.field(permission_classes=ADMIN)
     async def api_keys(self, info: CtxInfo) -> list[ApiKey]:
         async with info.context.db.read() as conn:
             rows = await api_keys.list_keys(conn, info.context.org_id)

@@ -27,16 +27,26 @@ class GraphQLRuntime:
     forget_key: Callable[[uuid.UUID], None]
     fast: bool
     cursors: CursorCodec
+    sign_in_links: bool
 
     @classmethod
-    def build(cls, db: Database, forget_key: Callable[[uuid.UUID], None], *, fast: bool, secret: str) -> GraphQLRuntime:
+    def build(
+        cls,
+        db: Database,
+        forget_key: Callable[[uuid.UUID], None],
+        *,
+        fast: bool,
+        secret: str,
+        sign_in_links: bool = True,
+    ) -> GraphQLRuntime:
         """`fast`: run with the execution engine (the caller has checked `execution.compat.supported()`);
-        `secret` signs page cursors."""
-        return cls(build_schema(fast=fast), db, forget_key, fast, CursorCodec(secret))
+        `secret` signs page cursors; `sign_in_links`: people sign in with one-time links (embedded mode), so an
+        invitation answers one."""
+        return cls(build_schema(fast=fast), db, forget_key, fast, CursorCodec(secret), sign_in_links)
 
     def context(self, principal: Principal) -> Context:
         loader = DataLoader if self.fast else StrawberryDataLoader
-        return Context(principal, self.db, self.forget_key, loader, self.cursors)
+        return Context(principal, self.db, self.forget_key, loader, self.cursors, self.sign_in_links)
 
     async def run(
         self, text: str, document: DocumentNode, variables: dict[str, Any], principal: Principal, name: str

@@ -29,6 +29,7 @@ from db.queries import api_keys, organizations
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 TABLES = [
     "audit_log",
+    "invitations",
     "idempotency_keys",
     "login_links",
     "current_values",

@@ -4,6 +4,8 @@ retried. (Simulated by terminating the app's server processes, which is what a r
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,6 +15,15 @@ from tests import factories as f
 from tests.conftest import DATABASE_URL, GQL, IS_POSTGRES, Tenant
 
 pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="a server restart is PostgreSQL's; SQLite has no server")
+
+
+@pytest.fixture(autouse=True)
+async def fresh_pools_afterwards(services, fast_services) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """The session's shared pools held connections this module killed: a write on one fails by design (503), so
+    the dead ones are dropped before later tests borrow them."""
+    yield
+    for shared in (services, fast_services):
+        await shared.db.drop_dead_connections()
 
 
 def _terminate_other_backends() -> int:

@@ -54,7 +54,8 @@ async def test_every_documented_path_is_routed():
         ("POST", "/api/variables/set-many"), ("GET", "/api/variables/{variable_id}/values.csv"),
         ("GET", "/api/learners/{learner_id}/export"),
         # DESIGN.md's administration
-        ("DELETE", "/api/learners/{learner_id}"), ("GET", "/api/audit-log"),
+        ("DELETE", "/api/learners/{learner_id}"), ("GET", "/api/audit-log"), ("GET", "/api/members"),
+        ("POST", "/api/invitations"), ("PATCH", "/api/members/{user_id}"), ("DELETE", "/api/members/{user_id}"),
     }  # fmt: skip
     assert {(e.method, e.documented_path) for e in ENDPOINTS} == documented
 
