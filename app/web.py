@@ -29,6 +29,8 @@ PAGES = (
     "/pipelines",
     "/pipelines/{pipeline_id}",
     "/settings/api-keys",
+    "/settings/members",
+    "/settings/audit-log",
     "/courses/{course_id}",
     "/chatbots/{chatbot_id}",
     "/variables/{variable_id}",

@@ -315,6 +315,8 @@ async def test_every_page_passes_an_accessibility_scan(page, signed_in):  # type
         "/pipelines": "Pipelines",
         f"/pipelines/{pipeline['id']}": "Scan pipeline",
         "/settings/api-keys": "API keys",
+        "/settings/members": "Members",
+        "/settings/audit-log": "Audit log",
     }
     found = {}
     for path, heading in pages.items():
@@ -356,3 +358,31 @@ async def test_graphiql_passes_an_accessibility_scan(page, signed_in):  # type: 
     await page.get_by_text("Signed in: requests use your session").wait_for()
     await page.wait_for_load_state("networkidle")
     assert await serious_violations(page) == []
+
+
+async def test_invite_a_member_change_a_role_and_read_the_audit_log(page, signed_in, services):  # type: ignore[no-untyped-def]
+    await page.get_by_role("link", name="Members").click()
+    await page.get_by_label("Email").fill("colleague@acme.example")
+    await page.get_by_label("Role", exact=True).select_option("ADMIN")
+    await page.get_by_role("button", name="Invite").click()
+    link = (await page.locator("#invite-link").inner_text()).strip()
+    assert link.startswith(page.url.split("/settings")[0] + "/login/link?code=")
+    await page.get_by_role("table", name="Pending invitations").get_by_text("colleague@acme.example").wait_for()
+
+    # The invitee opens the link in a browser of their own and arrives as an admin.
+    invitee = await page.context.browser.new_context(base_url=page.url.split("/settings")[0])
+    theirs = await invitee.new_page()
+    await theirs.goto(link)
+    await theirs.get_by_role("heading", name="Courses").wait_for()
+    assert "Acme Learning" in await theirs.inner_text("header")
+    await invitee.close()
+
+    await page.reload()
+    role = page.get_by_label("Role of colleague@acme.example")
+    await role.select_option("MEMBER")
+    await page.get_by_role("status").filter(has_text="colleague@acme.example is now member.").wait_for()
+    await page.get_by_role("link", name="Audit log").click()
+    table = page.get_by_role("table", name="Audit log")
+    await table.wait_for()
+    actions = await table.locator("tbody tr td:nth-child(3)").evaluate_all("tds => tds.map(td => td.textContent)")
+    assert actions[:3] == ["member.role_changed", "member.joined", "member.invited"]

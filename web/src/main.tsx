@@ -4,11 +4,13 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Link, Route, Routes } from "react-router";
 import { Layout } from "./components/Layout";
 import { ApiKeys } from "./pages/ApiKeys";
+import { AuditLog } from "./pages/AuditLog";
 import { ComponentPage } from "./pages/Component";
 import { Dashboard } from "./pages/Dashboard";
 import { LearnerPage } from "./pages/Learner";
 import { Learners } from "./pages/Learners";
 import { Login } from "./pages/Login";
+import { Members } from "./pages/Members";
 import { PipelineEditor } from "./pages/PipelineEditor";
 import { Pipelines } from "./pages/Pipelines";
 import { VariablePage } from "./pages/Variable";
@@ -41,6 +43,8 @@ createRoot(document.getElementById("root")!).render(
           <Route path="pipelines" element={<Pipelines />} />
           <Route path="pipelines/:id" element={<PipelineEditor />} />
           <Route path="settings/api-keys" element={<ApiKeys />} />
+          <Route path="settings/members" element={<Members />} />
+          <Route path="settings/audit-log" element={<AuditLog />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -13,11 +13,14 @@ export interface Organization {
   role: string | null;
 }
 
-const NAV: [string, string][] = [
-  ["/", "Dashboard"],
-  ["/pipelines", "Pipelines"],
-  ["/learners", "Learners"],
-  ["/settings/api-keys", "API keys"],
+// The last three are for owners and admins: a known member does not see them.
+const NAV: [string, string, boolean][] = [
+  ["/", "Dashboard", false],
+  ["/pipelines", "Pipelines", false],
+  ["/learners", "Learners", false],
+  ["/settings/api-keys", "API keys", true],
+  ["/settings/members", "Members", false],
+  ["/settings/audit-log", "Audit log", true],
 ];
 
 export function Layout() {
@@ -63,7 +66,7 @@ export function Layout() {
           CoursePipeline
         </NavLink>
         <nav aria-label="Main">
-          {NAV.map(([to, label]) => (
+          {NAV.filter(([, , admin]) => !admin || chosen?.role !== "member").map(([to, label]) => (
             <NavLink key={to} to={to} end={to === "/"} className={navActive(to, location.pathname)}>
               {label}
             </NavLink>
