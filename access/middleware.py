@@ -24,8 +24,9 @@ import orjson
 
 from access.authenticator import Authenticator, header
 from access.errors import APIError, error_response
-from access.principal import SCOPE_KEY
+from access.principal import SCOPE_KEY, ApiKeyPrincipal
 from access.ratelimit import Decision, RateLimits
+from access.usage import UsageCounter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -137,25 +138,28 @@ class AuthMiddleware:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limits: RateLimits | None) -> None:
+    def __init__(self, app: ASGIApp, limits: RateLimits | None, usage: UsageCounter | None = None) -> None:
         self.app = app
         self.limits = limits
+        self.usage = usage
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not guarded(scope):
             await self.app(scope, receive, send)
             return
         decision: Decision | None = None
+        principal = scope.get(SCOPE_KEY)
         if self.limits is not None:
-            principal = scope.get(SCOPE_KEY)
             client = scope.get("client") or ("unknown", 0)
             key = principal.rate_limit_key if principal is not None else f"ip:{client[0]}"
             decision = await self.limits.hit(key)
-            if not decision.allowed:
-                headers = decision.headers()
-                message = f"Rate limit exceeded; retry in {headers['Retry-After']} seconds."
-                await error_response(429, message, headers=headers)(scope, receive, send)
-                return
+        if self.usage is not None and isinstance(principal, ApiKeyPrincipal):
+            self.usage.count(principal.key_id, decision is not None and not decision.allowed)
+        if decision is not None and not decision.allowed:
+            headers = decision.headers()
+            message = f"Rate limit exceeded; retry in {headers['Retry-After']} seconds."
+            await error_response(429, message, headers=headers)(scope, receive, send)
+            return
         failure: APIError | None = scope.get(AUTH_ERROR_KEY)
         if failure is not None:
             budget = decision.headers() if decision is not None else {}

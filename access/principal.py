@@ -10,10 +10,13 @@ SCOPE_KEY = "coursepipeline.principal"
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyPrincipal:
-    """A caller holding an API key: full access to its organization's data, no key management."""
+    """A caller holding an API key: its organization's data, as far as its scope reaches; no key management."""
 
     key_id: uuid.UUID
     org_id: uuid.UUID
+    # `read`, `write` (reads and value writes) or None (full access); cached with the key, so checking it costs
+    # no statement.
+    scope: str | None = None
     # Worked out once: the authenticator caches the principal, and every request of the key asks for this.
     rate_limit_key: str = field(init=False, repr=False, compare=False)
 

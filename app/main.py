@@ -69,6 +69,15 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 PRUNE_EVERY_SECONDS = 3600
+USAGE_FLUSH_SECONDS = 5
+
+
+async def _flush_usage(services: Services) -> None:
+    """API key usage counted in memory goes to the database every few seconds, in one batch."""
+    while True:
+        await asyncio.sleep(USAGE_FLUSH_SECONDS)
+        services.usage.roll_day()
+        await services.usage.flush()
 
 
 async def _prune_idempotency_keys(services: Services) -> None:
@@ -94,8 +103,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         openapi.update(spec(await demo_examples(services.db)))
         pruning = asyncio.create_task(_prune_idempotency_keys(services))
+        flushing = asyncio.create_task(_flush_usage(services))
         yield
         pruning.cancel()
+        flushing.cancel()
+        await services.usage.flush()
         await answers.close()
         await services.db.dispose()
 
@@ -119,7 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Middleware(MetricsMiddleware, metrics=metrics),  # reads the status RequestIdMiddleware records
             Middleware(RequestIdMiddleware),
             Middleware(AuthMiddleware, authenticator=services.authenticator),
-            Middleware(RateLimitMiddleware, limits=services.rate_limits),
+            Middleware(RateLimitMiddleware, limits=services.rate_limits, usage=services.usage),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(
                 IdempotencyMiddleware, db=services.db, answers=answers

@@ -9,6 +9,7 @@ import strawberry
 from access.authenticator import Authenticator
 from access.ratelimit import RateLimits
 from access.tokens import TokenVerifier
+from access.usage import UsageCounter
 from app.settings import Settings, embedded_jwt_secret
 from db.engine import Database
 from execution import compat
@@ -22,6 +23,7 @@ class Services:
     graphql: GraphQLRuntime
     authenticator: Authenticator
     rate_limits: RateLimits | None
+    usage: UsageCounter
 
     @property
     def schema(self) -> strawberry.Schema:
@@ -49,7 +51,20 @@ class Services:
         limits = RateLimits(settings.rate_limits, settings.redis_url) if settings.rate_limit_enabled else None
         # Cursors are signed with the operator's secret key, else the token secret (several instances must share one).
         cursor_secret = settings.secret_key or secret or embedded_jwt_secret(settings)
+        usage = UsageCounter(db)
         graphql = GraphQLRuntime.build(
-            db, authenticator.forget_key, fast=fast, secret=cursor_secret, sign_in_links=settings.supabase_url is None
+            db,
+            authenticator.forget_key,
+            fast=fast,
+            secret=cursor_secret,
+            sign_in_links=settings.supabase_url is None,
+            flush_usage=usage.flush,
         )
-        return cls(settings=settings, db=db, graphql=graphql, authenticator=authenticator, rate_limits=limits)
+        return cls(
+            settings=settings,
+            db=db,
+            graphql=graphql,
+            authenticator=authenticator,
+            rate_limits=limits,
+            usage=usage,
+        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import field_validator
@@ -112,6 +112,18 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = _opt_time()
     revoked_at: datetime | None = _opt_time()
     last_used_at: datetime | None = _opt_time()
+    # `read` (reads only), `write` (reads and value writes), or null: full access, as the API reference has it.
+    scope: str | None = Field(default=None, max_length=20)
+
+
+class ApiKeyUsage(SQLModel, table=True):
+    """Requests per key and UTC day, and how many of them the rate limiter refused (429)."""
+
+    __tablename__ = "api_key_usage"
+    key_id: uuid.UUID = Field(foreign_key="api_keys.id", ondelete="CASCADE", primary_key=True)
+    day: date = Field(primary_key=True)
+    requests: int = 0
+    rate_limited: int = 0
 
 
 class IdempotencyKey(SQLModel, table=True):

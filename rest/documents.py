@@ -37,7 +37,10 @@ FRAGMENTS = {
   id variable_id: variableId learner_id: learnerId course_run_id: courseRunId value recorded_at: recordedAt
 }""",
     "ApiKeyFields": """fragment ApiKeyFields on ApiKey {
-  id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt
+  id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt scope
+}""",
+    "NewKeyFields": """fragment NewKeyFields on ApiKeyCreated {
+  id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt scope key
 }""",
     "Propagated": """fragment Propagated on VariableValue {
   propagated { variable_id: variableId value_id: valueId connection_id: connectionId }
@@ -62,14 +65,20 @@ def _document(body: str) -> str:
 
 _BODIES = {
     "CreateApiKey": """
-mutation CreateApiKey($name: String!, $expiresAt: DateTime) {
-  result: createApiKey(input: {name: $name, expiresAt: $expiresAt}) {
-    __typename
-    ... on ApiKeyCreated {
-      id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt key
-    }
-    ... on UserError { ...ErrorFields }
+mutation CreateApiKey($name: String!, $expiresAt: DateTime, $scope: ApiKeyScope) {
+  result: createApiKey(input: {name: $name, expiresAt: $expiresAt, scope: $scope}) {
+    __typename ... on ApiKeyCreated { ...NewKeyFields } ... on UserError { ...ErrorFields }
   }
+}""",
+    "RollApiKey": """
+mutation RollApiKey($id: UUID!, $graceSeconds: Int!) {
+  result: rollApiKey(id: $id, graceSeconds: $graceSeconds) {
+    __typename ... on ApiKeyCreated { ...NewKeyFields } ... on UserError { ...ErrorFields }
+  }
+}""",
+    "ApiKeyUsage": """
+query ApiKeyUsage($id: UUID!, $days: Int!) {
+  result: apiKeyUsage(id: $id, days: $days) { day requests rate_limited: rateLimited }
 }""",
     "ListApiKeys": """
 query ListApiKeys { result: apiKeys { ...ApiKeyFields } }""",

@@ -53,11 +53,43 @@ def _variable_page(result: dict[str, Any]) -> dict[str, Any]:
 # --- API keys ---
 
 
+def _scope(body: dict[str, Any]) -> str | None:
+    """`scopes`: absent or null for full access, else a list of `read` and `write` (write includes read)."""
+    scopes = body.get("scopes")
+    if scopes is None:
+        return None
+    if not isinstance(scopes, list) or not scopes or not set(scopes) <= {"read", "write"}:
+        raise p.bad("scopes must be a non-empty list of read and write (or absent for full access)")
+    return "WRITE" if "write" in scopes else "READ"
+
+
 async def create_api_key(request: Request) -> Response:
     body = await p.json_object(request)
     expires = p.body_time(body, "expires_at")
-    variables = {"name": p.body_text(body, "name"), "expiresAt": expires.isoformat() if expires else None}
+    variables = {
+        "name": p.body_text(body, "name"),
+        "expiresAt": expires.isoformat() if expires else None,
+        "scope": _scope(body),
+    }
     return JSONResponse(payload(await run(request, "CreateApiKey", variables)), status_code=201)
+
+
+async def roll_api_key(request: Request) -> Response:
+    key_id = p.path_id(request, "key_id")
+    body = await p.json_object(request) if await request.body() else {}
+    grace = body.get("grace_seconds", 86400)
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 30 * 86400:
+        raise p.bad("grace_seconds must be an integer from 0 to 2592000 (30 days)")
+    answer = payload(await run(request, "RollApiKey", {"id": key_id, "graceSeconds": grace}))
+    return JSONResponse(answer, status_code=201)
+
+
+async def api_key_usage(request: Request) -> Response:
+    key_id = p.path_id(request, "key_id")
+    days = p.query_int(request, "days", 30, 1, 90)
+    return JSONResponse(
+        {"key_id": key_id, "data": found(await run(request, "ApiKeyUsage", {"id": key_id, "days": days}), "API key")}
+    )
 
 
 async def list_api_keys(request: Request) -> Response:

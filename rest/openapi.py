@@ -76,6 +76,12 @@ API_KEY = {
     "expires_at": NTIME,
     "revoked_at": NTIME,
     "last_used_at": NTIME,
+    "scope": {
+        "type": "string",
+        "enum": ["read", "write"],
+        "nullable": True,
+        "description": "read: GET and GraphQL queries; write: reads and value writes; null: full access",
+    },
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -325,7 +331,35 @@ SCHEMAS: dict[str, Any] = {
     "ApiKey": _obj(API_KEY),
     "ApiKeyCreated": _obj({**API_KEY, "key": {"type": "string", "description": "The secret, shown only once"}}),
     "ApiKeyList": _list("ApiKey"),
-    "ApiKeyCreate": _obj({"name": STR, "expires_at": NTIME}, ["name"]),
+    "ApiKeyCreate": _obj(
+        {
+            "name": STR,
+            "expires_at": NTIME,
+            "scopes": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["read", "write"]},
+                "description": 'Absent: full access. ["read"]: GET and GraphQL queries only. ["write"] (or '
+                "both): reads and value writes (set, set-many).",
+            },
+        },
+        ["name"],
+    ),
+    "ApiKeyRoll": _obj({"grace_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400}}),
+    "ApiKeyUsage": _obj(
+        {
+            "key_id": UUID,
+            "data": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "day": {"type": "string", "format": "date"},
+                        "requests": {"type": "integer"},
+                        "rate_limited": {"type": "integer"},
+                    }
+                ),
+            },
+        }
+    ),
 }
 
 ERROR_TEXT = {

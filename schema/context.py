@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,10 @@ from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from db.engine import Database
 from schema.cursors import CursorCodec
 from schema.loaders import Loaders, MakeLoader
+
+
+async def nothing() -> None:
+    return None
 
 
 @dataclass
@@ -21,6 +25,7 @@ class Context:
     make_loader: MakeLoader
     cursors: CursorCodec
     sign_in_links: bool = True  # embedded mode: an invitation answers a one-time sign-in link
+    flush_usage: Callable[[], Awaitable[None]] = field(default=nothing, repr=False)  # API key usage counted so far
     # Values a set has just carried along its connections, by the source value's id: its answer lists them
     # without reading them back.
     carried: dict[uuid.UUID, Any] = field(default_factory=dict, init=False, repr=False)

@@ -1,7 +1,8 @@
 """Root mutations. Each returns its object or a typed error from `schema.errors`; an error means nothing changed."""
 
+import enum
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import strawberry
@@ -120,10 +121,17 @@ class VariableUpdateInput:
     direction: VariableDirection | None = strawberry.UNSET
 
 
+@strawberry.enum(description="READ: queries only. WRITE: queries and value writes (setVariable, setVariables).")
+class ApiKeyScope(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+
+
 @strawberry.input
 class ApiKeyInput:
     name: str
     expires_at: datetime | None = None
+    scope: ApiKeyScope | None = strawberry.field(default=None, description="Null: full access.")
 
 
 def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, InvalidInputError | None]:
@@ -350,10 +358,47 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
                 key_hash=new.hash,
                 created_by=user.user_id if user else None,
                 expires_at=input.expires_at,
+                scope=input.scope.value if input.scope else None,
             )
-            await audited(info, conn, "api_key.created", "api_key", row["id"], {"name": name, "prefix": new.prefix})
+            details = {"name": name, "prefix": new.prefix, "scope": row["scope"]}
+            await audited(info, conn, "api_key.created", "api_key", row["id"], details)
         public = ApiKey.from_row(row)
         return ApiKeyCreated(**vars(public), key=new.secret)
+
+    @strawberry.mutation(
+        permission_classes=ADMIN,
+        description="A new secret for the key's integration (same name and scope); the old one keeps working for "
+        "`graceSeconds` (default 24 hours, at most 30 days), then expires.",
+    )
+    async def roll_api_key(self, info: CtxInfo, id: uuid.UUID, grace_seconds: int = 86400) -> ApiKeyCreatedPayload:
+        if not 0 <= grace_seconds <= 30 * 86400:
+            return InvalidInputError(message="graceSeconds must be 0 to 2592000 (30 days)", field="graceSeconds")
+        new = keys.generate()
+        user = info.context.user
+        async with info.context.db.write() as conn:
+            old = await api_keys.shorten_life(
+                conn, info.context.org_id, id, utcnow() + timedelta(seconds=grace_seconds)
+            )
+            if old is None:
+                return not_found("API key", "id")
+            row = await api_keys.insert_key(
+                conn,
+                info.context.org_id,
+                name=old["name"],
+                prefix=new.prefix,
+                key_hash=new.hash,
+                created_by=user.user_id if user else None,
+                expires_at=None,
+                scope=old["scope"],
+            )
+            details = {
+                "name": old["name"],
+                "new_key_id": str(row["id"]),
+                "old_key_expires_at": old["expires_at"].isoformat(),
+            }
+            await audited(info, conn, "api_key.rolled", "api_key", id, details)
+        info.context.forget_key(id)  # this process sees the old key's new expiry at once
+        return ApiKeyCreated(**vars(ApiKey.from_row(row)), key=new.secret)
 
     @strawberry.mutation(permission_classes=ADMIN)
     async def revoke_api_key(self, info: CtxInfo, id: uuid.UUID) -> ApiKeyPayload:

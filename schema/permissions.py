@@ -1,7 +1,8 @@
 """The one place that decides who may do what; REST inherits it by running the same schema.
 
-reads (DATA)            anyone acting in an organization: its API keys and every member, whatever the role
-changes (WRITE)         API keys, and members with the owner or admin role; a `member` reads only
+reads (DATA)            anyone acting in an organization: its API keys of every scope, every member of every role
+values (VALUES)         recording values: keys of `write` or full scope, owners and admins
+changes (WRITE)         every other change of data: keys of full scope, owners and admins
 keys, members (ADMIN)   a signed-in owner or admin; never an API key
 """
 
@@ -10,7 +11,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from access.principal import UserPrincipal
+from access.principal import ApiKeyPrincipal, UserPrincipal
 from db.models import Role
 
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
@@ -26,15 +27,30 @@ class InOrganization(BasePermission):
         return info.context.principal.org_id is not None
 
 
-class ChangesData(BasePermission):
-    """Mutations of data: an API key, or a person whose role may change data."""
+def _manager(principal: Any) -> bool:
+    return isinstance(principal, UserPrincipal) and principal.role in MANAGERS
 
-    message = "Your role in this organization (member) reads its data; changing it needs the admin or owner role."
+
+class RecordsValues(BasePermission):
+    """Setting values: an API key of `write` or full scope, or a person whose role may change data."""
+
+    message = "This needs an API key with the write scope, or the admin or owner role; it reads only."
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
-        return not isinstance(principal, UserPrincipal) or principal.role in MANAGERS
+        return principal.scope != "read" if isinstance(principal, ApiKeyPrincipal) else _manager(principal)
+
+
+class ChangesData(BasePermission):
+    """Other changes of data: an API key of full scope, or a person whose role may change data."""
+
+    message = "This change needs a full-access API key, or the admin or owner role; this credential may not."
+    error_extensions = {"code": "FORBIDDEN"}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        return principal.scope is None if isinstance(principal, ApiKeyPrincipal) else _manager(principal)
 
 
 class SignedInUser(BasePermission):
@@ -54,10 +70,10 @@ class ManagesOrganization(BasePermission):
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.principal
-        return isinstance(principal, UserPrincipal) and principal.role in MANAGERS
+        return _manager(info.context.principal)
 
 
 DATA: list[type[BasePermission]] = [InOrganization]
+VALUES: list[type[BasePermission]] = [InOrganization, RecordsValues]
 WRITE: list[type[BasePermission]] = [InOrganization, ChangesData]
 ADMIN: list[type[BasePermission]] = [SignedInUser, InOrganization, ManagesOrganization]

@@ -15,10 +15,13 @@ from db.queries import (
     members,
     organizations,
     pipelines,
+    usage,
     values,
     variables,
 )
+from db.types import utcnow
 from execution.rows import Rows
+from schema.errors import BadInput
 from schema.member_mutations import Invitation, Member, invitation, member
 from schema.permissions import ADMIN, DATA, InOrganization, SignedInUser
 from schema.types import (
@@ -32,6 +35,7 @@ from schema.types import (
     CoursePage,
     CourseRun,
     CtxInfo,
+    KeyUsageDay,
     Learner,
     LearnerPage,
     Organization,
@@ -234,6 +238,17 @@ class Query:
     async def invitations(self, info: CtxInfo) -> list[Invitation]:
         async with info.context.db.read() as conn:
             return [invitation(r) for r in await members.list_invitations(conn, info.context.org_id)]
+
+    @strawberry.field(permission_classes=ADMIN, description="Requests and 429s per UTC day, oldest first.")
+    async def api_key_usage(self, info: CtxInfo, id: uuid.UUID, days: int = 30) -> list[KeyUsageDay] | None:
+        if not 1 <= days <= 90:
+            raise BadInput("days must be between 1 and 90")
+        await info.context.flush_usage()  # this process's latest counts first
+        async with info.context.db.read() as conn:
+            if not await api_keys.exists(conn, info.context.org_id, id):
+                return None
+            rows = await usage.daily(conn, id, utcnow().date(), days)
+        return [KeyUsageDay(day=d, requests=r, rate_limited=limited) for d, r, limited in rows]
 
     @strawberry.field(permission_classes=ADMIN, description="Changes of keys, pipelines and data, newest first.")
     async def audit_log(

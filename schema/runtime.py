@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from access.principal import Principal
 from db.engine import Database
 from execution import DataLoader
 from schema import build_schema
-from schema.context import Context
+from schema.context import Context, nothing
 from schema.cursors import CursorCodec
 
 
@@ -28,6 +28,7 @@ class GraphQLRuntime:
     fast: bool
     cursors: CursorCodec
     sign_in_links: bool
+    flush_usage: Callable[[], Awaitable[None]]
 
     @classmethod
     def build(
@@ -38,15 +39,17 @@ class GraphQLRuntime:
         fast: bool,
         secret: str,
         sign_in_links: bool = True,
+        flush_usage: Callable[[], Awaitable[None]] = nothing,
     ) -> GraphQLRuntime:
         """`fast`: run with the execution engine (the caller has checked `execution.compat.supported()`);
         `secret` signs page cursors; `sign_in_links`: people sign in with one-time links (embedded mode), so an
         invitation answers one."""
-        return cls(build_schema(fast=fast), db, forget_key, fast, CursorCodec(secret), sign_in_links)
+        schema = build_schema(fast=fast)
+        return cls(schema, db, forget_key, fast, CursorCodec(secret), sign_in_links, flush_usage)
 
     def context(self, principal: Principal) -> Context:
         loader = DataLoader if self.fast else StrawberryDataLoader
-        return Context(principal, self.db, self.forget_key, loader, self.cursors, self.sign_in_links)
+        return Context(principal, self.db, self.forget_key, loader, self.cursors, self.sign_in_links, self.flush_usage)
 
     async def run(
         self, text: str, document: DocumentNode, variables: dict[str, Any], principal: Principal, name: str

@@ -3,7 +3,7 @@
 import enum
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -551,6 +551,9 @@ class ApiKey:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    scope: str | None = strawberry.field(
+        description="`read` (queries and GET only), `write` (reads and value writes), or null: full access."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> "ApiKey":
@@ -568,6 +571,13 @@ class ApiKey:
 @strawberry.type(description="A new API key. `key` is the secret, shown this once and never again.")
 class ApiKeyCreated(ApiKey):
     key: str
+
+
+@strawberry.type(description="Requests with a key on one UTC day, and how many the rate limit refused (429).")
+class KeyUsageDay:
+    day: date
+    requests: int
+    rate_limited: int
 
 
 @strawberry.type

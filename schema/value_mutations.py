@@ -31,7 +31,7 @@ from schema.errors import (
     UserError,
     ValueConflictError,
 )
-from schema.permissions import WRITE
+from schema.permissions import VALUES
 from schema.types import CtxInfo, Propagation, VariableValue
 from schema.validation import MAX_TEXT, ValueRejected, coerce_value
 from schema.writes import not_found
@@ -317,7 +317,7 @@ def _asked(input: SetVariableInput) -> dict[str, Any]:
 @strawberry.type
 class ValueMutation:
     @strawberry.mutation(
-        permission_classes=WRITE,
+        permission_classes=VALUES,
         description="Records a value ('number' takes numeric strings), and carries it along every connection from "
         "the variable in an active pipeline, in the same transaction. With `expectedValueId`, only if that is the "
         "current value (null: only if there is none yet). With `idempotencyKey`, a retry answers the first answer.",
@@ -337,7 +337,7 @@ class ValueMutation:
         )
 
     @strawberry.mutation(
-        permission_classes=WRITE,
+        permission_classes=VALUES,
         description="Records 1 to 1,000 values in one transaction, all or none: a `BatchError` names every item that "
         "cannot be recorded. Each is carried along its variable's connections.",
     )

@@ -28,6 +28,7 @@ from db.queries import api_keys, organizations
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 TABLES = [
+    "api_key_usage",
     "audit_log",
     "invitations",
     "idempotency_keys",

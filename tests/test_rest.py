@@ -56,6 +56,7 @@ async def test_every_documented_path_is_routed():
         # DESIGN.md's administration
         ("DELETE", "/api/learners/{learner_id}"), ("GET", "/api/audit-log"), ("GET", "/api/members"),
         ("POST", "/api/invitations"), ("PATCH", "/api/members/{user_id}"), ("DELETE", "/api/members/{user_id}"),
+        ("POST", "/api/api-keys/{key_id}/roll"), ("GET", "/api/api-keys/{key_id}/usage"),
     }  # fmt: skip
     assert {(e.method, e.documented_path) for e in ENDPOINTS} == documented
 

@@ -60,6 +60,7 @@ MUTATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "removeMember": plain('removeMember(userId: "nobody")'),
     "createApiKey": plain('createApiKey(input: {name: "role key"})'),
     "revokeApiKey": with_id("revokeApiKey(id: $id)"),
+    "rollApiKey": with_id("rollApiKey(id: $id)"),
     "createOrganization": plain('createOrganization(name: "Another org")'),
 }
 # Who may run each: data changes for owners and admins, keys too; creating an organization for anyone signed in.
@@ -120,3 +121,35 @@ async def test_a_member_reads_but_changes_nothing_over_rest_and_graphql(client, 
     keys = await client.get("/api/api-keys", headers=people["admin"])
     assert keys.status_code == 200 and [k["revoked_at"] for k in keys.json()["data"]] == [None]  # nothing changed
     assert (await client.get("/api/pipelines", headers=tenant.key_headers)).json()["data"] == []
+
+
+# Which mutations each API key scope may run: the read scope none, the write scope values only, full access all
+# but the ones that need a person.
+PEOPLE_ONLY = {"createApiKey", "revokeApiKey", "rollApiKey", "inviteMember", "changeMemberRole", "removeMember",
+               "createOrganization"}  # fmt: skip
+BY_SCOPE = {
+    "read": set(),
+    "write": {"setVariable", "setVariables"},
+    "full": set(MUTATIONS) - PEOPLE_ONLY,
+}
+
+
+@pytest.mark.parametrize("scope", ["read", "write", "full"])
+async def test_scope_by_mutation(client: httpx.AsyncClient, tenant: Tenant, scope: str):
+    body = {"name": f"{scope} key", **({} if scope == "full" else {"scopes": [scope]})}
+    made = await client.post("/api/api-keys", json=body, headers=tenant.user_headers)
+    headers = {"X-API-Key": made.json()["key"]}
+    refused = set()
+    for name, (query, variables) in MUTATIONS.items():
+        answer = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        errors = answer.json().get("errors") or []
+        if any(e.get("extensions", {}).get("code") == "FORBIDDEN" for e in errors):
+            refused.add(name)
+        else:
+            assert not errors, (name, errors)
+    assert set(MUTATIONS) - refused == BY_SCOPE[scope]
+    # Every root query field answers any scope.
+    fields = "courses { data { id } } chatbots { data { id } } pipelines { data { id } } learners { data { id } } "
+    fields += "variables { data { id } }"
+    answer = (await client.post("/graphql", json={"query": "{ " + fields + " }"}, headers=headers)).json()
+    assert "errors" not in answer

@@ -21,6 +21,7 @@ PUBLIC_COLUMNS = (
     api_keys.c.prefix,
     api_keys.c.created_by,
     api_keys.c.created_at,
+    api_keys.c.scope,
     api_keys.c.expires_at,
     api_keys.c.revoked_at,
     api_keys.c.last_used_at,
@@ -36,6 +37,7 @@ async def insert_key(
     key_hash: str,
     created_by: str | None,
     expires_at: datetime | None,
+    scope: str | None = None,
 ) -> RowMapping:
     values = {
         "id": uuid.uuid4(),
@@ -46,6 +48,7 @@ async def insert_key(
         "created_by": created_by,
         "created_at": utcnow(),
         "expires_at": expires_at,
+        "scope": scope,
     }
     return (await conn.execute(insert(api_keys).values(values).returning(*PUBLIC_COLUMNS))).mappings().one()
 
@@ -75,3 +78,24 @@ async def find_by_hash(conn: AsyncConnection, key_hash: str) -> RowMapping | Non
 
 async def touch_last_used(conn: AsyncConnection, key_id: uuid.UUID, when: datetime) -> None:
     await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=when))
+
+
+async def shorten_life(
+    conn: AsyncConnection, org_id: uuid.UUID, key_id: uuid.UUID, until: datetime
+) -> RowMapping | None:
+    """A rolled key works until `until` (or its own earlier expiry); None if there is no such active key."""
+    stmt = select(*PUBLIC_COLUMNS).where(
+        api_keys.c.org_id == org_id, api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)
+    )
+    row = (await conn.execute(stmt.with_for_update())).mappings().first()
+    if row is None:
+        return None
+    if row["expires_at"] is None or row["expires_at"] > until:
+        await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(expires_at=until))
+        row = (await conn.execute(stmt)).mappings().first()
+    return row
+
+
+async def exists(conn: AsyncConnection, org_id: uuid.UUID, key_id: uuid.UUID) -> bool:
+    stmt = select(api_keys.c.id).where(api_keys.c.org_id == org_id, api_keys.c.id == key_id)
+    return (await conn.execute(stmt)).first() is not None

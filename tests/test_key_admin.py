@@ -1,0 +1,100 @@
+"""API keys beyond create and revoke: scopes, rolling with a grace period, and usage per day."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+
+from tests import factories as f
+from tests.conftest import GQL, Tenant, app_client, make_tenant
+
+
+async def new_key(client: httpx.AsyncClient, tenant: Tenant, **body: object) -> str:
+    answer = await client.post("/api/api-keys", json={"name": "scoped", **body}, headers=tenant.user_headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["key"]
+
+
+async def test_scopes_limit_what_a_key_may_do(client, tenant, gql):  # type: ignore[no-untyped-def]
+    course = await f.course(gql)
+    variable = await f.variable(gql, course["id"], "NUMBER", "score")
+    learner = await f.learner(gql)
+    value = {"variable_id": variable["id"], "learner_id": learner["id"], "value": 1}
+    create = {"query": 'mutation { createCourse(input: {name: "x"}) { __typename } }'}
+    read = await new_key(client, tenant, scopes=["read"])
+    write = await new_key(client, tenant, scopes=["write"])
+    expected = {  # (GET, set a value, another change) per key
+        read: (200, 403, "FORBIDDEN"),
+        write: (200, 201, "FORBIDDEN"),
+        tenant.key: (200, 201, None),
+    }
+    for key, (get, setting, changing) in expected.items():
+        h = {"X-API-Key": key}
+        assert (await client.get(f"/api/variables/{variable['id']}/values", headers=h)).status_code == get
+        assert (await client.post("/api/variables/set", json=value, headers=h)).status_code == setting
+        errors = (await client.post("/graphql", json=create, headers=h)).json().get("errors") or [{}]
+        assert errors[0].get("extensions", {}).get("code") == changing
+    data = (
+        await client.post("/graphql", json={"query": "{ courses { data { id } } }"}, headers={"X-API-Key": read})
+    ).json()
+    assert len(data["data"]["courses"]["data"]) == 2  # reads everything
+    keys = (await client.get("/api/api-keys", headers=tenant.user_headers)).json()["data"]
+    assert sorted(str(k["scope"]) for k in keys) == ["None", "read", "write"]
+
+
+async def test_unknown_scopes_are_refused(client, tenant):  # type: ignore[no-untyped-def]
+    for scopes in (["admin"], [], "read", ["read", "delete"]):
+        answer = await client.post("/api/api-keys", json={"name": "x", "scopes": scopes}, headers=tenant.user_headers)
+        assert answer.status_code == 400, scopes
+    keys = (await client.get("/api/api-keys", headers=tenant.user_headers)).json()["data"]
+    assert [k["name"] for k in keys] == ["test"]
+
+
+async def test_a_rolled_key_works_through_its_grace_period_then_expires(client, tenant):  # type: ignore[no-untyped-def]
+    rolled = await client.post(
+        f"/api/api-keys/{tenant.key_id}/roll", json={"grace_seconds": 1}, headers=tenant.user_headers
+    )
+    assert rolled.status_code == 201, rolled.text
+    new = rolled.json()["key"]
+    assert new != tenant.key and rolled.json()["name"] == "test"
+    assert (await client.get("/api/courses", headers={"X-API-Key": new})).status_code == 200
+    assert (await client.get("/api/courses", headers=tenant.key_headers)).status_code == 200  # in its grace period
+    await asyncio.sleep(1.2)
+    old = await client.get("/api/courses", headers=tenant.key_headers)
+    assert old.status_code == 401 and "expired" in old.json()["message"]
+    assert (await client.get("/api/courses", headers={"X-API-Key": new})).status_code == 200
+    log = (await client.get("/api/audit-log", headers=tenant.user_headers)).json()["data"]
+    assert log[0]["action"] == "api_key.rolled" and new not in str(log) and tenant.key not in str(log)
+
+
+async def test_rolling_is_refused_for_unknown_and_foreign_keys(client, tenant, other_tenant):  # type: ignore[no-untyped-def]
+    for key_id in (other_tenant.key_id, "00000000-0000-0000-0000-000000000000"):
+        answer = await client.post(f"/api/api-keys/{key_id}/roll", json={}, headers=tenant.user_headers)
+        assert answer.status_code == 404
+    bad = await client.post(
+        f"/api/api-keys/{tenant.key_id}/roll", json={"grace_seconds": -1}, headers=tenant.user_headers
+    )
+    assert bad.status_code == 400
+    assert (await client.get("/api/courses", headers=other_tenant.key_headers)).status_code == 200
+
+
+async def test_usage_counts_equal_the_requests_sent(services):  # type: ignore[no-untyped-def]
+    async with app_client(rate_limits="5/minute;1000/day") as (client, own):
+        tenant = await make_tenant(own, "Counted")
+        statuses = [(await client.get("/api/courses", headers=tenant.key_headers)).status_code for _ in range(8)]
+        assert statuses.count(429) == 3
+        usage = await client.get(f"/api/api-keys/{tenant.key_id}/usage?days=3", headers=tenant.user_headers)
+        assert usage.status_code == 200, usage.text
+        days = usage.json()["data"]
+        assert [d["day"] for d in days][-1] == datetime.now(UTC).date().isoformat() and len(days) == 3
+        assert days[-1]["requests"] == 8 and days[-1]["rate_limited"] == 3
+        assert sum(d["requests"] for d in days[:-1]) == 0
+        graph = GQL(client, tenant.user_headers)
+        answer = await graph("query($id: UUID!) { apiKeyUsage(id: $id, days: 1) { requests rateLimited } }",
+                             {"id": str(tenant.key_id)})  # fmt: skip
+        assert answer["apiKeyUsage"] == [{"requests": 8, "rateLimited": 3}]
+        assert (
+            await client.get(f"/api/api-keys/{tenant.key_id}/usage?days=91", headers=tenant.user_headers)
+        ).status_code == 400
