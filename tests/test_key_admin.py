@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 import httpx
 
+from access.usage import UsageCounter
+from db.queries import usage
 from tests import factories as f
 from tests.conftest import GQL, Tenant, app_client, make_tenant
 
@@ -98,3 +101,13 @@ async def test_usage_counts_equal_the_requests_sent(services):  # type: ignore[n
         assert (
             await client.get(f"/api/api-keys/{tenant.key_id}/usage?days=91", headers=tenant.user_headers)
         ).status_code == 400
+
+
+async def test_counts_of_a_deleted_key_do_not_block_the_others(services, tenant):  # type: ignore[no-untyped-def]
+    counter = UsageCounter(services.db)
+    counter.count(uuid.uuid4(), False)  # a key deleted since (with its organization)
+    counter.count(tenant.key_id, True)
+    await counter.flush()
+    async with services.db.read() as conn:
+        days = await usage.daily(conn, tenant.key_id, datetime.now(UTC).date(), 1)
+    assert [(requests, limited) for _, requests, limited in days] == [(1, 1)]

@@ -10,14 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import ApiKeyUsage
+from db.queries.api_keys import api_keys
 from db.queries.common import dialect_insert, table
 
 usage = table(ApiKeyUsage)
 
 
 async def add(conn: AsyncConnection, counts: Mapping[tuple[uuid.UUID, date], tuple[int, int]]) -> None:
-    """Adds (requests, rate_limited) to each key's day, in key order so that two processes never deadlock."""
+    """Adds (requests, rate_limited) to each key's day, in key order so that two processes never deadlock. Counts
+    of keys deleted since (with their organization) are dropped."""
+    ids = {key_id for key_id, _ in counts}
+    known = set((await conn.execute(select(api_keys.c.id).where(api_keys.c.id.in_(ids)))).scalars())
     for (key_id, day), (requests, limited) in sorted(counts.items()):
+        if key_id not in known:
+            continue
         insert = dialect_insert(conn, usage).values(key_id=key_id, day=day, requests=requests, rate_limited=limited)
         await conn.execute(
             insert.on_conflict_do_update(

@@ -386,3 +386,23 @@ async def test_invite_a_member_change_a_role_and_read_the_audit_log(page, signed
     await table.wait_for()
     actions = await table.locator("tbody tr td:nth-child(3)").evaluate_all("tds => tds.map(td => td.textContent)")
     assert actions[:3] == ["member.role_changed", "member.joined", "member.invited"]
+
+
+async def test_roll_a_key_and_see_its_usage(page, signed_in, live_server):  # type: ignore[no-untyped-def]
+    tenant = signed_in["tenant"]
+    async with httpx.AsyncClient(base_url=live_server) as api:
+        for _ in range(3):
+            assert (await api.get("/api/courses", headers=tenant.key_headers)).status_code == 200
+        await page.goto("/settings/api-keys")
+        await page.get_by_role("button", name="Usage of test").click()
+        chart = page.get_by_role("table", name="Requests per day with test")
+        await chart.wait_for()
+        counts = await chart.locator("tbody tr td:nth-child(2)").evaluate_all("tds => tds.map(td => +td.textContent)")
+        assert len(counts) == 30 and counts[-1] >= 3  # today's requests (the fixture's own calls count too)
+
+        await page.get_by_role("button", name="Roll test").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Old key stops right away").click()
+        secret = (await page.locator("#new-key").inner_text()).strip()
+        assert secret.startswith("cp_") and secret != tenant.key
+        assert (await api.get("/api/courses", headers={"X-API-Key": secret})).status_code == 200
+        assert (await api.get("/api/courses", headers=tenant.key_headers)).status_code == 401

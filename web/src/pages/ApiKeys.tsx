@@ -1,6 +1,7 @@
 // API keys: create one (its secret shown once, focused and announced), find and sort them, revoke one.
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { gql, outcome, USER_ERROR } from "../api";
+import { BarChart } from "../components/BarChart";
 import { ErrorPanel, errorMessage, Loading } from "../components/ErrorPanel";
 import { fmtTime } from "../components/format";
 import { useQuery } from "../components/useQuery";
@@ -13,6 +14,7 @@ interface Key {
   expiresAt: string | null;
   lastUsedAt: string | null;
   status: string;
+  scope: string | null;
 }
 type Column = "name" | "createdAt" | "expiresAt" | "lastUsedAt" | "status";
 const COLUMNS: [Column, string][] = [
@@ -23,7 +25,21 @@ const COLUMNS: [Column, string][] = [
   ["status", "Status"],
 ];
 
-const LIST = "{ apiKeys { id name prefix createdAt expiresAt lastUsedAt status } }";
+const LIST = "{ apiKeys { id name prefix createdAt expiresAt lastUsedAt status scope } }";
+const ROLL = `mutation($id: UUID!, $grace: Int!) { rollApiKey(id: $id, graceSeconds: $grace) {
+  __typename ... on ApiKeyCreated { id name key } ${USER_ERROR} } }`;
+const USAGE = "query($id: UUID!) { apiKeyUsage(id: $id, days: 30) { day requests rateLimited } }";
+const SCOPES: [string, string][] = [
+  ["", "Full access"],
+  ["WRITE", "Write: reads and value writes"],
+  ["READ", "Read only"],
+];
+const GRACE: [number, string][] = [
+  [0, "right away"],
+  [3600, "in 1 hour"],
+  [86400, "in 24 hours"],
+  [604800, "in 7 days"],
+];
 const CREATE = `mutation($input: ApiKeyInput!) { createApiKey(input: $input) {
   __typename ... on ApiKeyCreated { id name key } ${USER_ERROR} } }`;
 const REVOKE = `mutation($id: UUID!) { revokeApiKey(id: $id) { __typename ... on ApiKey { id } ${USER_ERROR} } }`;
@@ -40,6 +56,12 @@ export function ApiKeys() {
   const table = useRef<HTMLTableElement>(null);
   const dialog = useRef<HTMLDialogElement>(null);
   const [copied, setCopied] = useState(false);
+  const [rolling, setRolling] = useState<Key | null>(null);
+  const rollDialog = useRef<HTMLDialogElement>(null);
+  const [usageOf, setUsageOf] = useState<Key | null>(null);
+  useEffect(() => {
+    if (rolling) rollDialog.current?.showModal();
+  }, [rolling]);
 
   useEffect(() => {
     if (created) secret.current?.focus();
@@ -63,7 +85,11 @@ export function ApiKeys() {
     const form = event.currentTarget;
     const values = new FormData(form);
     const expires = String(values.get("expires") ?? "");
-    const input = { name: values.get("name"), expiresAt: expires ? new Date(`${expires}T23:59:59`).toISOString() : null };
+    const input = {
+      name: values.get("name"),
+      expiresAt: expires ? new Date(`${expires}T23:59:59`).toISOString() : null,
+      scope: values.get("scope") || null,
+    };
     try {
       const result = outcome((await gql<{ createApiKey: { __typename: string; name: string; key: string } }>(CREATE, { input })).createApiKey, "ApiKeyCreated");
       setStatus("");
@@ -92,6 +118,26 @@ export function ApiKeys() {
       }
     }
     table.current?.focus();
+  };
+
+  const closeRoll = async () => {
+    const key = rolling;
+    const choice = rollDialog.current?.returnValue ?? "cancel";
+    setRolling(null);
+    if (!key || choice === "cancel") return;
+    try {
+      const made = outcome(
+        (await gql<{ rollApiKey: { __typename: string; name: string; key: string } }>(ROLL, { id: key.id, grace: Number(choice) }))
+          .rollApiKey,
+        "ApiKeyCreated",
+      );
+      setCopied(false);
+      setCreated(made);
+      setAnnounce(`Key “${made.name}” rolled: copy the new secret now. The old one stops working ${GRACE.find(([g]) => String(g) === choice)?.[1]}.`);
+      q.reload();
+    } catch (error) {
+      setAnnounce(errorMessage(error));
+    }
   };
 
   const header = (column: Column, label: string) => {
@@ -147,6 +193,16 @@ export function ApiKeys() {
         <div className="field">
           <label htmlFor="key-expires">Expires (optional)</label>
           <input id="key-expires" name="expires" type="date" />
+        </div>
+        <div className="field">
+          <label htmlFor="key-scope">Access</label>
+          <select id="key-scope" name="scope" defaultValue="">
+            {SCOPES.map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
         </div>
         <button type="submit">Create key</button>
       </form>
@@ -210,13 +266,24 @@ export function ApiKeys() {
                   <td data-label="Last used">{fmtTime(k.lastUsedAt)}</td>
                   <td data-label="Status">
                     <span className={`badge ${k.status}`}>{k.status}</span>
+                    {k.scope ? <span className="badge">{k.scope} only</span> : null}
                   </td>
                   <td data-label="">
-                    {k.status === "active" ? (
-                      <button className="danger" type="button" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
-                        Revoke
+                    <div className="actions">
+                      <button className="secondary" type="button" aria-label={`Usage of ${k.name}`} onClick={() => setUsageOf(k)}>
+                        Usage
                       </button>
-                    ) : null}
+                      {k.status === "active" ? (
+                        <>
+                          <button className="secondary" type="button" aria-label={`Roll ${k.name}`} onClick={() => setRolling(k)}>
+                            Roll
+                          </button>
+                          <button className="danger" type="button" aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
+                            Revoke
+                          </button>
+                        </>
+                      ) : null}
+                    </div>
                   </td>
                 </tr>
               ))}
@@ -227,6 +294,25 @@ export function ApiKeys() {
       ) : (
         <p className="muted">No keys yet.</p>
       )}
+      {usageOf ? <Usage key={usageOf.id} apiKey={usageOf} /> : null}
+      <dialog ref={rollDialog} aria-labelledby="roll-title" onClose={closeRoll}>
+        {rolling ? (
+          <>
+            <h2 id="roll-title">Roll “{rolling.name}”?</h2>
+            <p>You get a new secret for this integration. When should the old one stop working?</p>
+            <form method="dialog" className="inline">
+              <button className="secondary" value="cancel" autoFocus>
+                Cancel
+              </button>
+              {GRACE.map(([seconds, label]) => (
+                <button key={seconds} value={String(seconds)}>
+                  Old key stops {label}
+                </button>
+              ))}
+            </form>
+          </>
+        ) : null}
+      </dialog>
       <dialog ref={dialog} aria-labelledby="revoke-title" onClose={closeRevoke}>
         {revoking ? (
           <>
@@ -244,5 +330,29 @@ export function ApiKeys() {
         ) : null}
       </dialog>
     </>
+  );
+}
+
+function Usage({ apiKey }: { apiKey: Key }) {
+  type Day = { day: string; requests: number; rateLimited: number };
+  const q = useQuery(() => gql<{ apiKeyUsage: Day[] | null }>(USAGE, { id: apiKey.id }), [apiKey.id]);
+  if (q.error) return <ErrorPanel error={q.error} retry={q.reload} title="The usage could not be loaded" />;
+  if (!q.data?.apiKeyUsage) return <Loading />;
+  const days = q.data.apiKeyUsage;
+  const total = days.reduce((sum, d) => sum + d.requests, 0);
+  const limited = days.reduce((sum, d) => sum + d.rateLimited, 0);
+  return (
+    <section aria-labelledby="usage-title">
+      <h2 id="usage-title">Usage of “{apiKey.name}”, last 30 days</h2>
+      <p role="status">
+        {total.toLocaleString()} requests, {limited.toLocaleString()} of them refused by the rate limit (429).
+      </p>
+      <BarChart
+        title={`Requests per day with ${apiKey.name}`}
+        xLabel="Day (UTC)"
+        yLabel="Requests"
+        data={days.map((d) => ({ label: d.day.slice(5), count: d.requests }))}
+      />
+    </section>
   );
 }
