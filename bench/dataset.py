@@ -106,9 +106,9 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
     learners = [uuid.uuid4() for _ in range(size.learners)]
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO organizations (id, name, created_at) VALUES (%s, 'Bench', %s)", (org, now))
-        conn.execute(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s)",
+        conn.execute(  # scoped, as an integration's key would be: reads and value writes
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
+            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
             (uuid.uuid4(), org, key.prefix, key.hash, now),
         )
         with conn.cursor() as cur:
@@ -183,8 +183,8 @@ def reuse(dsn: str) -> Dataset | None:
         org_id = org[0]
         key = keys.generate()
         conn.execute(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s)",
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
+            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
             (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
         )
         variables = [r[0] for r in conn.execute(
