@@ -80,8 +80,11 @@ def invitation(row: RowMapping) -> Invitation:
     )
 
 
-def _forbidden(refused: Refused) -> GraphQLError:
-    return GraphQLError(refused.message, extensions={"code": "FORBIDDEN"})
+def _refusal(refused: Refused) -> Errors:
+    """A rule the data layer enforced: FORBIDDEN when the caller's role may not do it, else the typed error."""
+    if refused.kind == "forbidden":
+        raise GraphQLError(refused.message, extensions={"code": "FORBIDDEN"})
+    return refusal(refused)
 
 
 def _role(info: CtxInfo) -> str:
@@ -120,9 +123,7 @@ class MemberMutation:
                 details = {"email": row["email"], "role": row["role"]}
                 await audited(info, conn, "member.invited", "invitation", row["id"], details)
         except Refused as refused:
-            if refused.kind == "forbidden":
-                raise _forbidden(refused) from None
-            return refusal(refused)
+            return _refusal(refused)
         return InvitationCreated(**vars(invitation(row)), link=link)
 
     @strawberry.mutation(permission_classes=ADMIN, description="The last owner keeps the owner role.")
@@ -136,9 +137,7 @@ class MemberMutation:
                 details = {"email": row["email"], "from": before, "to": row["role"]}
                 await audited(info, conn, "member.role_changed", "member", None, {"user_id": user_id, **details})
         except Refused as refused:
-            if refused.kind == "forbidden":
-                raise _forbidden(refused) from None
-            return refusal(refused)
+            return _refusal(refused)
         return member(row)
 
     @strawberry.mutation(permission_classes=ADMIN, description="The last owner cannot be removed.")
@@ -150,7 +149,5 @@ class MemberMutation:
                 details = {"user_id": user_id, "email": row["email"], "role": row["role"]}
                 await audited(info, conn, "member.removed", "member", None, details)
         except Refused as refused:
-            if refused.kind == "forbidden":
-                raise _forbidden(refused) from None
-            return refusal(refused)
+            return _refusal(refused)
         return member(row)
