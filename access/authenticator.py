@@ -119,7 +119,8 @@ class Authenticator:
         if row is None or not keys.same_hash(row["key_hash"], digest):
             cached = _CachedKey(None, None, False, now + self.cache_seconds)
         else:
-            principal = ApiKeyPrincipal(key_id=row["id"], org_id=row["org_id"], scope=row["scope"])
+            confined = None if row["course_ids"] is None else frozenset(uuid.UUID(c) for c in row["course_ids"])
+            principal = ApiKeyPrincipal(row["id"], row["org_id"], row["scope"], confined)
             cached = _CachedKey(principal, row["expires_at"], row["revoked_at"] is not None, now + self.cache_seconds)
             if row["last_used_at"] is not None:
                 self._last_used_written.setdefault(row["id"], now - self._age(row["last_used_at"]))

@@ -17,6 +17,8 @@ class ApiKeyPrincipal:
     # `read`, `write` (reads and value writes) or None (full access); cached with the key, so checking it costs
     # no statement.
     scope: str | None = None
+    # The courses the key is confined to, or None: all of them. Cached with the key, like the scope.
+    course_ids: frozenset[uuid.UUID] | None = None
     # Worked out once: the authenticator caches the principal, and every request of the key asks for this.
     rate_limit_key: str = field(init=False, repr=False, compare=False)
 

@@ -114,6 +114,8 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = _opt_time()
     # `read` (reads only), `write` (reads and value writes), or null: full access, as the API reference has it.
     scope: str | None = Field(default=None, max_length=20)
+    # The courses a key is confined to (their ids as strings), or null: every course of the organization.
+    course_ids: Any = Field(default=None, sa_column=Column(JSONValue, nullable=True))
 
 
 class ApiKeyUsage(SQLModel, table=True):

@@ -38,9 +38,11 @@ FRAGMENTS = {
 }""",
     "ApiKeyFields": """fragment ApiKeyFields on ApiKey {
   id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt scope
+  course_ids: courseIds
 }""",
     "NewKeyFields": """fragment NewKeyFields on ApiKeyCreated {
   id name prefix created_at: createdAt expires_at: expiresAt revoked_at: revokedAt last_used_at: lastUsedAt scope key
+  course_ids: courseIds
 }""",
     "Propagated": """fragment Propagated on VariableValue {
   propagated { variable_id: variableId value_id: valueId connection_id: connectionId }
@@ -65,8 +67,8 @@ def _document(body: str) -> str:
 
 _BODIES = {
     "CreateApiKey": """
-mutation CreateApiKey($name: String!, $expiresAt: DateTime, $scope: ApiKeyScope) {
-  result: createApiKey(input: {name: $name, expiresAt: $expiresAt, scope: $scope}) {
+mutation CreateApiKey($name: String!, $expiresAt: DateTime, $scope: ApiKeyScope, $courseIds: [UUID!]) {
+  result: createApiKey(input: {name: $name, expiresAt: $expiresAt, scope: $scope, courseIds: $courseIds}) {
     __typename ... on ApiKeyCreated { ...NewKeyFields } ... on UserError { ...ErrorFields }
   }
 }""",

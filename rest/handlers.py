@@ -63,6 +63,16 @@ def _scope(body: dict[str, Any]) -> str | None:
     return "WRITE" if "write" in scopes else "READ"
 
 
+def _course_ids(body: dict[str, Any]) -> list[str] | None:
+    """`course_ids`: absent or null for every course, else the course ids the key is confined to."""
+    ids = body.get("course_ids")
+    if ids is None:
+        return None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise p.bad("course_ids must be a list of 1 to 100 course ids (or absent for every course)")
+    return [p.as_id(i, "course_ids") for i in ids]
+
+
 async def create_api_key(request: Request) -> Response:
     body = await p.json_object(request)
     expires = p.body_time(body, "expires_at")
@@ -70,6 +80,7 @@ async def create_api_key(request: Request) -> Response:
         "name": p.body_text(body, "name"),
         "expiresAt": expires.isoformat() if expires else None,
         "scope": _scope(body),
+        "courseIds": _course_ids(body),
     }
     return JSONResponse(payload(await run(request, "CreateApiKey", variables)), status_code=201)
 

@@ -82,6 +82,12 @@ API_KEY = {
         "nullable": True,
         "description": "read: GET and GraphQL queries; write: reads and value writes; null: full access",
     },
+    "course_ids": {
+        "type": "array",
+        "items": UUID,
+        "nullable": True,
+        "description": "The courses the key is confined to; null: every course",
+    },
 }
 
 SCHEMAS: dict[str, Any] = {
@@ -340,6 +346,12 @@ SCHEMAS: dict[str, Any] = {
                 "items": {"type": "string", "enum": ["read", "write"]},
                 "description": 'Absent: full access. ["read"]: GET and GraphQL queries only. ["write"] (or '
                 "both): reads and value writes (set, set-many).",
+            },
+            "course_ids": {
+                "type": "array",
+                "items": UUID,
+                "description": "Confines the key to these courses (1 to 100): their variables and values, and "
+                "learners' values in them; every other course, chatbot and pipeline is a 404. Absent: every course.",
             },
         },
         ["name"],

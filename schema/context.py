@@ -52,3 +52,14 @@ class Context:
     @property
     def key(self) -> ApiKeyPrincipal | None:
         return self.principal if isinstance(self.principal, ApiKeyPrincipal) else None
+
+    @property
+    def confined(self) -> frozenset[uuid.UUID] | None:
+        """The courses a confined API key sees; None for every other caller (they see the whole organization)."""
+        principal = self.principal
+        return principal.course_ids if isinstance(principal, ApiKeyPrincipal) else None
+
+    def sees_course(self, course_id: uuid.UUID | None) -> bool:
+        """Whether the caller sees data of this course (None: a chatbot's or the organization's own data)."""
+        confined = self.confined
+        return confined is None or course_id in confined

@@ -132,6 +132,11 @@ class ApiKeyInput:
     name: str
     expires_at: datetime | None = None
     scope: ApiKeyScope | None = strawberry.field(default=None, description="Null: full access.")
+    course_ids: list[uuid.UUID] | None = strawberry.field(
+        default=None,
+        description="Confines the key to these courses: their variables and values, learners' values in them; "
+        "every other course, chatbot and pipeline is not found. Null: every course.",
+    )
 
 
 def _check_default(kind: models.VariableType, default: Any) -> tuple[Any, InvalidInputError | None]:
@@ -349,7 +354,14 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
             return InvalidInputError(message="expiresAt must be in the future", field="expiresAt")
         new = keys.generate()
         user = info.context.user
+        confined = sorted({str(c) for c in input.course_ids}) if input.course_ids is not None else None
+        if confined is not None and not 1 <= len(confined) <= 100:
+            return InvalidInputError(message="courseIds must name 1 to 100 courses", field="courseIds")
         async with info.context.db.write() as conn:
+            if confined is not None:
+                known = await courses.existing_ids(conn, info.context.org_id, [uuid.UUID(c) for c in confined])
+                if len(known) != len(confined):
+                    return InvalidInputError(message="courseIds names a course that does not exist", field="courseIds")
             row = await api_keys.insert_key(
                 conn,
                 info.context.org_id,
@@ -359,8 +371,9 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
                 created_by=user.user_id if user else None,
                 expires_at=input.expires_at,
                 scope=input.scope.value if input.scope else None,
+                course_ids=confined,
             )
-            details = {"name": name, "prefix": new.prefix, "scope": row["scope"]}
+            details = {"name": name, "prefix": new.prefix, "scope": row["scope"], "course_ids": confined}
             await audited(info, conn, "api_key.created", "api_key", row["id"], details)
         public = ApiKey.from_row(row)
         return ApiKeyCreated(**vars(public), key=new.secret)
@@ -390,6 +403,7 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
                 created_by=user.user_id if user else None,
                 expires_at=None,
                 scope=old["scope"],
+                course_ids=old["course_ids"],
             )
             details = {
                 "name": old["name"],

@@ -50,7 +50,9 @@ class ChangesData(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
-        return principal.scope is None if isinstance(principal, ApiKeyPrincipal) else _manager(principal)
+        if isinstance(principal, ApiKeyPrincipal):  # a confined key records values in its courses, nothing more
+            return principal.scope is None and principal.course_ids is None
+        return _manager(principal)
 
 
 class SignedInUser(BasePermission):

@@ -75,25 +75,31 @@ class Query:
         after = _after(info, "courses", cursor)
         async with info.context.db.read() as conn:
             page = await courses.list_courses(
-                conn, info.context.org_id, limit=limit, offset=offset, active=active, after=after
+                conn,
+                info.context.org_id,
+                limit=limit,
+                offset=offset,
+                active=active,
+                after=after,
+                only=info.context.confined,
             )
         return CoursePage(data=[Course.from_row(r) for r in page.rows], pagination=_pagination(info, page, "courses"))
 
     @strawberry.field(permission_classes=DATA)
     async def course(self, info: CtxInfo, id: uuid.UUID) -> Course | None:
         row = await info.context.loaders.course.load(id)
-        return Course.from_row(row) if row else None
+        return Course.from_row(row) if row and info.context.sees_course(row["id"]) else None
 
     @strawberry.field(permission_classes=DATA)
     async def course_by_external_id(self, info: CtxInfo, external_id: str) -> Course | None:
         async with info.context.db.read() as conn:
             row = await courses.get_course_by_external_id(conn, info.context.org_id, external_id)
-        return Course.from_row(row) if row else None
+        return Course.from_row(row) if row and info.context.sees_course(row["id"]) else None
 
     @strawberry.field(permission_classes=DATA)
     async def course_run(self, info: CtxInfo, id: uuid.UUID) -> CourseRun | None:
         row = await info.context.loaders.course_run.load(id)
-        return CourseRun.from_row(row) if row else None
+        return CourseRun.from_row(row) if row and info.context.sees_course(row["course_id"]) else None
 
     @strawberry.field(permission_classes=DATA)
     async def chatbots(
@@ -101,6 +107,8 @@ class Query:
     ) -> ChatbotPage:
         check_page(limit, offset)
         after = _after(info, "chatbots", cursor)
+        if info.context.confined is not None:  # a key confined to courses sees no chatbot
+            return ChatbotPage(data=[], pagination=Pagination(limit=limit, offset=offset, has_more=False))
         async with info.context.db.read() as conn:
             page = await chatbots.list_chatbots(
                 conn, info.context.org_id, limit=limit, offset=offset, active=active, after=after
@@ -111,18 +119,20 @@ class Query:
     @strawberry.field(permission_classes=DATA)
     async def chatbot(self, info: CtxInfo, id: uuid.UUID) -> Chatbot | None:
         row = await info.context.loaders.chatbot.load(id)
-        return Chatbot.from_row(row) if row else None
+        return Chatbot.from_row(row) if row and info.context.confined is None else None
 
     @strawberry.field(permission_classes=DATA)
     async def chatbot_by_external_id(self, info: CtxInfo, external_id: str) -> Chatbot | None:
         async with info.context.db.read() as conn:
             row = await chatbots.get_chatbot_by_external_id(conn, info.context.org_id, external_id)
-        return Chatbot.from_row(row) if row else None
+        return Chatbot.from_row(row) if row and info.context.confined is None else None
 
     @strawberry.field(permission_classes=DATA)
     async def pipelines(self, info: CtxInfo, limit: int = 100, offset: int = 0, cursor: Cursor = None) -> PipelinePage:
         check_page(limit, offset)
         after = _after(info, "pipelines", cursor)
+        if info.context.confined is not None:  # nor any pipeline
+            return PipelinePage(data=[], pagination=Pagination(limit=limit, offset=offset, has_more=False))
         async with info.context.db.read() as conn:
             page = await pipelines.list_pipelines(conn, info.context.org_id, limit=limit, offset=offset, after=after)
         data = [Pipeline.from_row(r) for r in page.rows]
@@ -132,7 +142,7 @@ class Query:
     async def pipeline(self, info: CtxInfo, id: uuid.UUID) -> Pipeline | None:
         async with info.context.db.runner() as conn:
             row = (await pipelines.get_pipelines(conn, info.context.org_id, [id]))[0]
-        return Pipeline.from_row(row) if row else None
+        return Pipeline.from_row(row) if row and info.context.confined is None else None
 
     @strawberry.field(permission_classes=DATA, description="Learners; `search` matches name or email, any case.")
     async def learners(
@@ -181,6 +191,7 @@ class Query:
                 chatbot_id=chatbot_id,
                 active=active,
                 after=after,
+                only_courses=info.context.confined,
             )
         data = [Variable.from_row(r) for r in page.rows]
         return VariablePage(data=data, pagination=_pagination(info, page, "variables"))
@@ -188,7 +199,7 @@ class Query:
     @strawberry.field(permission_classes=DATA)
     async def variable(self, info: CtxInfo, id: uuid.UUID) -> Variable | None:
         row = await info.context.loaders.variable.load(id)
-        return Variable.from_row(row) if row else None
+        return Variable.from_row(row) if row and info.context.sees_course(row["course_id"]) else None
 
     @strawberry.field(permission_classes=DATA, description="Recorded values, newest first; null if no such variable.")
     async def variable_values(
@@ -202,7 +213,8 @@ class Query:
     ) -> VariableValuePage | None:
         check_page(limit, offset)
         after = _after(info, "values", cursor)
-        if await info.context.loaders.variable.load(variable_id) is None:
+        variable = await info.context.loaders.variable.load(variable_id)
+        if variable is None or not info.context.sees_course(variable["course_id"]):
             return None
         async with info.context.db.runner() as conn:
             page = await values.list_values(
@@ -222,6 +234,15 @@ class Query:
         after = _after(info, "learner-values", cursor)
         if await info.context.loaders.learner.load(learner_id) is None:
             return None
+        confined = info.context.confined
+        if confined is not None:
+            async with info.context.db.read() as conn:
+                page = await values.list_learner_values_in(
+                    conn, info.context.org_id, learner_id, confined, limit=limit, offset=offset, after=after
+                )
+            return VariableValuePage(
+                data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=_pagination(info, page, "learner-values")
+            )
         async with info.context.db.runner() as conn:
             page = await values.list_learner_values(
                 conn, info.context.org_id, learner_id, limit=limit, offset=offset, after=after

@@ -280,8 +280,8 @@ class VariableValue:
     @strawberry.field(description="The value a pipeline copied into this one; null for a value recorded directly.")
     async def source(self, info: CtxInfo) -> "VariableValue | None":
         row = await info.context.loaders.value.load(self.id)
-        if row is None or row["source_value_id"] is None:
-            return None
+        if row is None or row["source_value_id"] is None or info.context.confined is not None:
+            return None  # a key confined to courses sees no pipeline, so not where a carried value came from
         found = await info.context.loaders.value.load(row["source_value_id"])
         return VariableValue.from_row(found) if found else None
 
@@ -343,10 +343,14 @@ class Variable:
 
     @strawberry.field(description="Connections into this input variable, in any pipeline.")
     async def incoming(self, info: CtxInfo) -> list["PipelineConnection"]:
+        if info.context.confined is not None:  # pipelines are out of a confined key's sight
+            return []
         return [PipelineConnection.from_row(r) for r in await info.context.loaders.connections_into.load(self.id)]
 
     @strawberry.field(description="Connections from this output variable, in any pipeline.")
     async def outgoing(self, info: CtxInfo) -> list["PipelineConnection"]:
+        if info.context.confined is not None:
+            return []
         return [PipelineConnection.from_row(r) for r in await info.context.loaders.connections_from.load(self.id)]
 
     @strawberry.field(description="The newest recorded values, newest first.")
@@ -526,20 +530,27 @@ class Learner:
 
     @strawberry.field
     async def enrollments(self, info: CtxInfo) -> list[Enrollment]:
-        return [Enrollment.from_row(r) for r in await info.context.loaders.enrollments_by_learner.load(self.id)]
+        rows = await info.context.loaders.enrollments_by_learner.load(self.id)
+        return [Enrollment.from_row(r) for r in rows if info.context.sees_course(r["course_id"])]
 
     @strawberry.field(description="Courses the learner is enrolled in (once per course, whatever the runs).")
     async def courses(self, info: CtxInfo) -> list[Course]:
         rows = await info.context.loaders.enrollments_by_learner.load(self.id)
-        course_ids = list(dict.fromkeys(r["course_id"] for r in rows))
+        course_ids = list(dict.fromkeys(r["course_id"] for r in rows if info.context.sees_course(r["course_id"])))
         found = await info.context.loaders.course.load_many(course_ids)
         return [Course.from_row(r) for r in found if r]
 
     @strawberry.field(description="Current values, optionally of one course's variables; null if no such course.")
     async def variables(self, info: CtxInfo, course_id: uuid.UUID | None = None) -> Sequence[LearnerVariable] | None:
-        if course_id is not None and await info.context.loaders.course.load(course_id) is None:
+        if course_id is not None and (
+            not info.context.sees_course(course_id) or await info.context.loaders.course.load(course_id) is None
+        ):
             return None
-        return Rows(LEARNER_VARIABLE_ROWS, await info.context.loaders.current_by_learner.load((self.id, course_id)))
+        rows = await info.context.loaders.current_by_learner.load((self.id, course_id))
+        confined = info.context.confined
+        if confined is not None:  # a confined key: its courses' variables only
+            rows = [r for r in rows if r["course_id"] in confined]
+        return Rows(LEARNER_VARIABLE_ROWS, rows)
 
 
 @strawberry.type
@@ -553,6 +564,9 @@ class ApiKey:
     last_used_at: datetime | None
     scope: str | None = strawberry.field(
         description="`read` (queries and GET only), `write` (reads and value writes), or null: full access."
+    )
+    course_ids: list[uuid.UUID] | None = strawberry.field(
+        description="The courses the key is confined to, or null: every course."
     )
 
     @classmethod

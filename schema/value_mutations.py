@@ -125,7 +125,7 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
     """One set inside the caller's transaction: a typed error before anything is written, `_Rollback` after."""
     org = ctx.org_id
     target = await values.set_targets(conn, org, input.variable_id, input.learner_id, input.course_run_id)
-    if target is None:
+    if target is None or not ctx.sees_course(target.course_id):
         return not_found("variable", "variableId")
     if not target.learner_exists:
         return not_found("learner", "learnerId")
@@ -172,7 +172,7 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
 
 
 def _checked(
-    items: list[SetVariableInput], found: values.BatchTargets
+    ctx: Context, items: list[SetVariableInput], found: values.BatchTargets
 ) -> tuple[list[ItemError], list[tuple[Any, float | None]]]:
     """Every item's problem, or else every item's value as stored (and its number)."""
     problems: list[ItemError] = []
@@ -183,7 +183,7 @@ def _checked(
             problems.append(ItemError(index=index, code=code, message=message, field=field))
 
         variable = found.variables.get(item.variable_id)
-        if variable is None:
+        if variable is None or not ctx.sees_course(variable["course_id"]):
             refuse("not_found", "variable not found", "variableId")
             continue
         if item.learner_id not in found.learners:
@@ -223,7 +223,7 @@ async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -
         [item.learner_id for item in items],
         [item.course_run_id for item in items if item.course_run_id is not None],
     )
-    problems, coerced = _checked(items, found)
+    problems, coerced = _checked(ctx, items, found)
     if problems:
         count = f"{len(problems)} of {len(items)} items" if len(problems) > 1 else "1 item"
         return BatchError(message=f"nothing was recorded: {count} cannot be", field="values", items=problems)

@@ -92,8 +92,8 @@ async def test_key_management_needs_a_user_and_shows_the_secret_once(client, ser
     entries = listed.json()["data"]
     assert {e["name"] for e in entries} == {"test", "LMS sync"}
     assert secret not in listed.text and keys.hash_key(secret) not in listed.text
-    assert all(set(e) == {"id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"}
-               for e in entries)  # fmt: skip
+    fields = {"id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at", "scope", "course_ids"}
+    assert all(set(e) == fields for e in entries)
 
     async with services.db.read() as conn:
         stored = (await conn.execute(select(api_keys).where(api_keys.c.id == uuid.UUID(body["id"])))).mappings().one()

@@ -22,6 +22,7 @@ PUBLIC_COLUMNS = (
     api_keys.c.created_by,
     api_keys.c.created_at,
     api_keys.c.scope,
+    api_keys.c.course_ids,
     api_keys.c.expires_at,
     api_keys.c.revoked_at,
     api_keys.c.last_used_at,
@@ -38,6 +39,7 @@ async def insert_key(
     created_by: str | None,
     expires_at: datetime | None,
     scope: str | None = None,
+    course_ids: list[str] | None = None,
 ) -> RowMapping:
     values = {
         "id": uuid.uuid4(),
@@ -49,6 +51,7 @@ async def insert_key(
         "created_at": utcnow(),
         "expires_at": expires_at,
         "scope": scope,
+        "course_ids": course_ids,
     }
     return (await conn.execute(insert(api_keys).values(values).returning(*PUBLIC_COLUMNS))).mappings().one()
 

@@ -20,6 +20,11 @@ courses = table(Course)
 runs = table(CourseRun)
 
 
+async def existing_ids(conn: AsyncConnection, org_id: uuid.UUID, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    stmt = select(courses.c.id).where(courses.c.org_id == org_id, courses.c.id.in_(ids))
+    return set((await conn.execute(stmt)).scalars())
+
+
 async def list_courses(
     conn: AsyncConnection,
     org_id: uuid.UUID,
@@ -28,8 +33,12 @@ async def list_courses(
     offset: int,
     after: tuple[Any, ...] | None = None,
     active: bool | None = None,
+    only: frozenset[uuid.UUID] | None = None,
 ) -> Page:
+    """`only`: the courses a confined key sees."""
     stmt = select(courses).where(courses.c.org_id == org_id)
+    if only is not None:
+        stmt = stmt.where(courses.c.id.in_(only))
     if active is not None:
         stmt = stmt.where(courses.c.active == active)
     return await fetch_page(conn, stmt, courses, limit=limit, offset=offset, after=after)

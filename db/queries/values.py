@@ -209,6 +209,28 @@ async def list_learner_values(
     return await _values(conn, org_id, {"learner_id": learner_id}, limit, offset, after)
 
 
+async def list_learner_values_in(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    courses: frozenset[uuid.UUID],
+    *,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
+) -> Page:
+    """`list_learner_values` for a key confined to `courses`: the values of their variables only."""
+    visible = select(variables.c.id).where(variables.c.org_id == org_id, variables.c.course_id.in_(courses))
+    stmt = select(*VALUE_COLUMNS).where(
+        history.c.org_id == org_id, history.c.learner_id == learner_id, history.c.variable_id.in_(visible)
+    )
+    order = (history.c.recorded_at, history.c.id)
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) < tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True))))
+    stmt = stmt.order_by(*(c.desc() for c in order)).limit(limit + 1).offset(offset)
+    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset, order=("recorded_at", "id"))
+
+
 async def latest_values_by_variable(
     conn: AsyncConnection, org_id: uuid.UUID, variable_ids: Sequence[uuid.UUID], limit: int
 ) -> list[list[Row]]:

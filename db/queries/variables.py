@@ -28,8 +28,12 @@ async def list_variables(
     course_id: uuid.UUID | None = None,
     chatbot_id: uuid.UUID | None = None,
     active: bool | None = None,
+    only_courses: frozenset[uuid.UUID] | None = None,
 ) -> Page:
+    """`only_courses`: a confined key sees the variables of those courses and no others."""
     stmt = select(variables).where(variables.c.org_id == org_id)
+    if only_courses is not None:
+        stmt = stmt.where(variables.c.course_id.in_(only_courses))
     if course_id is not None:
         stmt = stmt.where(variables.c.course_id == course_id)
     if chatbot_id is not None:

@@ -37,7 +37,12 @@ async def pipeline_state(world: dict[str, Any], pipeline_id: str) -> dict[str, A
 
 
 async def drag(page, source, target) -> None:  # type: ignore[no-untyped-def]
-    """Press on one handle, move in steps (as a hand does), release on the other."""
+    """Press on one handle, move in steps (as a hand does), release on the other. The canvas is scrolled to just
+    below the sticky header first, so that neither handle lies under it."""
+    top = await page.locator("header.top").evaluate("e => e.getBoundingClientRect().height")
+    await page.locator(".canvas").evaluate(
+        "(e, top) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - top - 8)", top
+    )
     a, b = await source.bounding_box(), await target.bounding_box()
     assert a is not None and b is not None
     await page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
