@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from access.usage import UsageCounter
 from db.queries import usage
+from rest.endpoints import ENDPOINTS
 from tests import factories as f
 from tests.conftest import GQL, Tenant, app_client, make_tenant
 
@@ -111,3 +114,31 @@ async def test_counts_of_a_deleted_key_do_not_block_the_others(services, tenant)
     async with services.db.read() as conn:
         days = await usage.daily(conn, tenant.key_id, datetime.now(UTC).date(), 1)
     assert [(requests, limited) for _, requests, limited in days] == [(1, 1)]
+
+
+# A body each change accepts as well formed: the REST layer checks the form, then the schema checks the credential.
+ANY = "00000000-0000-4000-8000-000000000000"
+BODIES = {
+    "/api/variables/set": {"variable_id": ANY, "learner_id": ANY, "value": 1},
+    "/api/variables/set-many": {"values": [{"variable_id": ANY, "learner_id": ANY, "value": 1}]},
+    "/api/pipelines": {"name": "p"},
+    "/api/pipelines/{pipeline_id}": {"name": "p"},
+    "/api/pipelines/{pipeline_id}/nodes": {"component_kind": "course", "component_id": ANY},
+    "/api/pipelines/{pipeline_id}/connections": {"source_variable_id": ANY, "target_variable_id": ANY},
+}
+
+
+@pytest.mark.parametrize("scope", ["read", "write"])
+async def test_every_rest_change_by_scope(client, tenant, scope):  # type: ignore[no-untyped-def]
+    key = await new_key(client, tenant, scopes=[scope])
+    changes = [e for e in ENDPOINTS if e.method != "GET" and not e.user_only]
+    assert len(changes) == 10
+    for endpoint in changes:
+        path = re.sub(r"\{(\w+)(:path)?\}", ANY, endpoint.documented_path)
+        body = BODIES.get(endpoint.documented_path)
+        answer = await client.request(endpoint.method, path, json=body, headers={"X-API-Key": key})
+        values = endpoint.documented_path in ("/api/variables/set", "/api/variables/set-many")
+        if scope == "write" and values:
+            assert answer.status_code in (400, 404), (endpoint.documented_path, answer.text)  # past the scope
+        else:
+            assert answer.status_code == 403, (endpoint.documented_path, answer.text)
