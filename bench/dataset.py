@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from access import keys
 from db.migrate import upgrade
@@ -107,10 +106,12 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
     learners = [uuid.uuid4() for _ in range(size.learners)]
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO organizations (id, name, created_at) VALUES (%s, 'Bench', %s)", (org, now))
-        conn.execute(  # scoped and confined, as an integration's key would be: reads and value writes, its courses
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope, course_ids)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write', %s)",
-            (uuid.uuid4(), org, key.prefix, key.hash, now, Jsonb([str(c) for c in courses])),
+        # Scoped, as an integration's key would be. Not confined to courses: the reference does not confine, and
+        # after the propagating scenario a learner holds chatbot values a confined key would not see.
+        conn.execute(
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
+            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
+            (uuid.uuid4(), org, key.prefix, key.hash, now),
         )
         with conn.cursor() as cur:
             with cur.copy("COPY courses (id, org_id, external_id, name, description, active, created_at, updated_at)"
@@ -183,11 +184,10 @@ def reuse(dsn: str) -> Dataset | None:
             return None
         org_id = org[0]
         key = keys.generate()
-        confined = [str(r[0]) for r in conn.execute("SELECT id FROM courses WHERE org_id = %s", (org_id,))]
         conn.execute(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope, course_ids)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write', %s)",
-            (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC), Jsonb(confined)),
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
+            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
+            (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
         )
         variables = [r[0] for r in conn.execute(
             "SELECT id FROM variables WHERE org_id = %s AND name LIKE 'var%%' ORDER BY name", (org_id,))]  # fmt: skip
