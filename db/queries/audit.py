@@ -7,11 +7,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, literal, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import AuditEntry
-from db.queries.common import Page, page_of, table
+from db.queries.common import Page, fetch_page, table
 from db.types import utcnow
 
 audit_log = table(AuditEntry)
@@ -53,9 +53,5 @@ async def list_entries(
     conn: AsyncConnection, org_id: uuid.UUID, *, limit: int, offset: int, after: tuple[Any, ...] | None = None
 ) -> Page:
     """Newest first; `after` is the last entry's (created_at, id) of the page before."""
-    order = (audit_log.c.created_at, audit_log.c.id)
     stmt = select(audit_log).where(audit_log.c.org_id == org_id)
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) < tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True))))
-    stmt = stmt.order_by(*(c.desc() for c in order)).limit(limit + 1).offset(offset)
-    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset)
+    return await fetch_page(conn, stmt, audit_log, limit=limit, offset=offset, after=after, newest_first=True)

@@ -100,15 +100,18 @@ async def fetch_page(
     limit: int,
     offset: int,
     after: tuple[Any, ...] | None = None,
+    time: str = "created_at",
+    newest_first: bool = False,
 ) -> Page:
-    """One page of `stmt`'s rows of `tbl` in creation order (`created_at`, then `id`: a unique order), from the
-    start or `after` a position (keyset paging: rows written meanwhile shift nothing), then `offset` rows on.
-    Asks for one row more than the page to know whether another page follows."""
-    order = (tbl.c.created_at, tbl.c.id)
+    """One page of `stmt`'s rows of `tbl` in `time` order (then `id`: a unique order), oldest first unless
+    `newest_first`, from the start or `after` a position (keyset paging: rows written meanwhile shift nothing), then
+    `offset` rows on. Asks for one row more than the page to know whether another page follows."""
+    order = (tbl.c[time], tbl.c.id)
     if after is not None:
-        stmt = stmt.where(tuple_(*order) > tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True))))
-    stmt = stmt.order_by(*order).limit(limit + 1).offset(offset)
-    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset)
+        position = tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True)))
+        stmt = stmt.where(tuple_(*order) < position if newest_first else tuple_(*order) > position)
+    stmt = stmt.order_by(*(c.desc() if newest_first else c for c in order)).limit(limit + 1).offset(offset)
+    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset, order=(time, "id"))
 
 
 @cache

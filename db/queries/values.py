@@ -18,6 +18,7 @@ from db.queries.common import (
     Page,
     bound_values,
     dialect_insert,
+    fetch_page,
     group_rows,
     one_of,
     page_of,
@@ -224,11 +225,9 @@ async def list_learner_values_in(
     stmt = select(*VALUE_COLUMNS).where(
         history.c.org_id == org_id, history.c.learner_id == learner_id, history.c.variable_id.in_(visible)
     )
-    order = (history.c.recorded_at, history.c.id)
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) < tuple_(*(literal(v, c.type) for v, c in zip(after, order, strict=True))))
-    stmt = stmt.order_by(*(c.desc() for c in order)).limit(limit + 1).offset(offset)
-    return page_of((await conn.execute(stmt)).mappings().all(), limit, offset, order=("recorded_at", "id"))
+    return await fetch_page(
+        conn, stmt, history, limit=limit, offset=offset, after=after, time="recorded_at", newest_first=True
+    )
 
 
 async def latest_values_by_variable(
