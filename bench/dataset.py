@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from access import keys
 from db.migrate import upgrade
@@ -106,13 +107,7 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
     learners = [uuid.uuid4() for _ in range(size.learners)]
     with psycopg.connect(dsn) as conn:
         conn.execute("INSERT INTO organizations (id, name, created_at) VALUES (%s, 'Bench', %s)", (org, now))
-        # Scoped, as an integration's key would be. Not confined to courses: the reference does not confine, and
-        # after the propagating scenario a learner holds chatbot values a confined key would not see.
-        conn.execute(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
-            (uuid.uuid4(), org, key.prefix, key.hash, now),
-        )
+        _insert_key(conn, org, key, courses)
         with conn.cursor() as cur:
             with cur.copy("COPY courses (id, org_id, external_id, name, description, active, created_at, updated_at)"
                           " FROM STDIN") as copy:  # fmt: skip
@@ -173,6 +168,16 @@ def generate(dsn: str, database_url: str, size: Size, seed: int = 1) -> Dataset:
     return Dataset(org, key.secret, learners[: min(holders, 5000)], [v for v, _ in others], big, courses, feed)
 
 
+def _insert_key(conn: psycopg.Connection[Any], org: uuid.UUID, key: keys.NewKey, courses: list[uuid.UUID]) -> None:
+    """The bench key: write-scoped and confined to every course, as an integration's key would be; the confinement
+    hides the chatbots' values, which both sides filter out."""
+    conn.execute(
+        "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope, course_ids)"
+        " VALUES (%s, %s, 'bench', %s, %s, %s, 'write', %s)",
+        (uuid.uuid4(), org, key.prefix, key.hash, datetime.now(UTC), Jsonb(sorted(str(c) for c in courses))),
+    )
+
+
 def reuse(dsn: str) -> Dataset | None:
     """The data set an earlier run left, with a fresh API key (only key hashes are stored); None if there is none."""
     with psycopg.connect(dsn) as conn:
@@ -183,12 +188,6 @@ def reuse(dsn: str) -> Dataset | None:
         if org is None:
             return None
         org_id = org[0]
-        key = keys.generate()
-        conn.execute(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, scope)"
-            " VALUES (%s, %s, 'bench', %s, %s, %s, 'write')",
-            (uuid.uuid4(), org_id, key.prefix, key.hash, datetime.now(UTC)),
-        )
         variables = [r[0] for r in conn.execute(
             "SELECT id FROM variables WHERE org_id = %s AND name LIKE 'var%%' ORDER BY name", (org_id,))]  # fmt: skip
         big = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'var_0'", (org_id,)).fetchone()[0]  # type: ignore[index]  # the variable exists: the data set was just made
@@ -202,6 +201,8 @@ def reuse(dsn: str) -> Dataset | None:
             )
         ]
         courses = [r[0] for r in conn.execute("SELECT id FROM courses WHERE org_id = %s ORDER BY name", (org_id,))]
+        key = keys.generate()
+        _insert_key(conn, org_id, key, courses)
         feed = conn.execute("SELECT id FROM variables WHERE org_id = %s AND name = 'feed_out'", (org_id,)).fetchone()
         conn.commit()
     if feed is None:  # a data set from before the pipelines scenario

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from psycopg import AsyncConnection
@@ -36,7 +36,18 @@ async def _configure(conn: AsyncConnection[Any]) -> None:
 
 pool = AsyncConnectionPool(os.environ["BENCH_DSN"], min_size=4, max_size=10, open=False, configure=_configure,
                            kwargs={"autocommit": True, "row_factory": dict_row, "prepare_threshold": 2})  # fmt: skip
-_keys: dict[str, tuple[uuid.UUID, uuid.UUID, float]] = {}  # digest -> (organization, key id, cached until)
+
+
+class Caller(NamedTuple):
+    org: uuid.UUID
+    key_id: uuid.UUID
+    courses: frozenset[uuid.UUID] | None  # a confined key's courses, None for the whole organization
+
+    def sees(self, course_id: uuid.UUID | None) -> bool:
+        return self.courses is None or course_id in self.courses
+
+
+_keys: dict[str, tuple[Caller, float]] = {}  # digest -> (caller, cached until)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -51,33 +62,30 @@ def _time(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-async def _caller(request: Request) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """(organization, key id) of the request's API key, or None."""
+async def _caller(request: Request) -> Caller | None:
+    """The request's API key, with its organization and the courses it is confined to; None if unknown."""
     secret = request.headers.get("x-api-key", "")
     digest = hashlib.sha256(secret.encode()).hexdigest()
     hit = _keys.get(digest)
-    if hit and hit[2] > time.monotonic():
-        return hit[0], hit[1]
+    if hit and hit[1] > time.monotonic():
+        return hit[0]
     async with pool.connection() as conn:
         row = await (await conn.execute(
-            "SELECT id, org_id FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
+            "SELECT id, org_id, course_ids FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL",
             (digest,))).fetchone()  # fmt: skip
     if row is None:
         return None
-    _keys[digest] = (row["org_id"], row["id"], time.monotonic() + 5)
-    return row["org_id"], row["id"]
-
-
-async def _org(request: Request) -> uuid.UUID | None:
-    caller = await _caller(request)
-    return caller[0] if caller else None
+    courses = None if row["course_ids"] is None else frozenset(uuid.UUID(c) for c in row["course_ids"])
+    caller = Caller(row["org_id"], row["id"], courses)
+    _keys[digest] = (caller, time.monotonic() + 5)
+    return caller
 
 
 async def set_variable(request: Request) -> Response:
     caller = await _caller(request)
     if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
-    org, key_id = caller
+    org, key_id = caller.org, caller.key_id
     body_bytes = await request.body()
     body = orjson.loads(body_bytes)
     variable_id, learner_id = uuid.UUID(body["variable_id"]), uuid.UUID(body["learner_id"])
@@ -90,7 +98,7 @@ async def set_variable(request: Request) -> Response:
                               WHERE c.source_variable_id = v.id AND c.active_target IS NOT NULL) AS feeds
                FROM variables v WHERE v.id = %s AND v.org_id = %s""",
             (learner_id, org, variable_id, org))).fetchone()  # fmt: skip
-        if target is None or not target["learner_ok"]:
+        if target is None or not caller.sees(target["course_id"]) or not target["learner_ok"]:
             return _json({"error": "not_found", "message": "not found"}, 404)
         value = float(body["value"])
         value_id, now, stored = uuid.uuid4(), datetime.now(UTC), orjson.dumps(value).decode()
@@ -161,9 +169,10 @@ async def _enroll(conn: AsyncConnection[Any], org: uuid.UUID, learner_id: uuid.U
 
 
 async def learner_variables(request: Request) -> Response:
-    org = await _org(request)
-    if org is None:
+    caller = await _caller(request)
+    if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    org = caller.org
     learner_id = uuid.UUID(request.path_params["learner_id"])
     async with pool.connection() as conn:
         exists = await (await conn.execute(
@@ -177,6 +186,7 @@ async def learner_variables(request: Request) -> Response:
                FROM current_values c JOIN variables v ON v.id = c.variable_id
                WHERE c.org_id = %s AND c.learner_id = %s ORDER BY v.name, c.run_key, c.variable_id""",
             (org, learner_id))).fetchall()  # fmt: skip
+    rows = [r for r in rows if caller.sees(r["course_id"])]
     data = [{"variable_id": str(r["variable_id"]), "name": r["variable_name"], "course_id": _id(r["course_id"]),
              "type": r["type"], "course_run_id": None, "value": r["value"], "recorded_at": _time(r["recorded_at"]),
              "value_id": str(r["id"])} for r in rows]  # fmt: skip
@@ -184,9 +194,10 @@ async def learner_variables(request: Request) -> Response:
 
 
 async def values_page(request: Request) -> Response:
-    org = await _org(request)
-    if org is None:
+    caller = await _caller(request)
+    if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    org = caller.org
     variable_id = uuid.UUID(request.path_params["variable_id"])
     limit = int(request.query_params.get("limit", 100))
     async with pool.connection() as conn:
@@ -194,7 +205,7 @@ async def values_page(request: Request) -> Response:
             """SELECT name, description, type, active, default_value, id, org_id, course_id, chatbot_id, course_key,
                       direction, created_at, updated_at FROM variables WHERE org_id = %s AND id = %s""",
             (org, variable_id))).fetchone()  # fmt: skip
-        if exists is None:
+        if exists is None or not caller.sees(exists["course_id"]):
             return _json({"error": "not_found", "message": "not found"}, 404)
         rows = await (await conn.execute(
             """SELECT id, variable_id, learner_id, course_run_id, value, recorded_at FROM variable_values
@@ -222,15 +233,18 @@ def _cursor(position: list[str]) -> str:
 
 async def nested(request: Request) -> Response:
     """courses(limit) -> variables -> aggregate counts, hand-written with one statement per level."""
-    org = await _org(request)
-    if org is None:
+    caller = await _caller(request)
+    if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
+    org = caller.org
     limit = int(request.query_params.get("limit", 5))
     offset = int(request.query_params.get("offset", 0))
     async with pool.connection() as conn:
+        only = "" if caller.courses is None else " AND id = ANY(%(only)s)"  # a confined key's courses, before paging
         courses = await (await conn.execute(
-            "SELECT id, name FROM courses WHERE org_id = %s ORDER BY created_at, id LIMIT %s OFFSET %s",
-            (org, limit, offset))).fetchall()  # fmt: skip
+            f"SELECT id, name FROM courses WHERE org_id = %(org)s{only} ORDER BY created_at, id"
+            " LIMIT %(limit)s OFFSET %(offset)s",
+            {"org": org, "only": list(caller.courses or ()), "limit": limit, "offset": offset})).fetchall()  # fmt: skip
         ids = [c["id"] for c in courses]
         variables = await (await conn.execute(
             "SELECT id, course_id, name FROM variables WHERE org_id = %s AND course_id = ANY(%s)"
@@ -266,7 +280,7 @@ async def set_many(request: Request) -> Response:
     caller = await _caller(request)
     if caller is None:
         return _json({"error": "unauthorized", "message": "bad key"}, 401)
-    org, key_id = caller
+    org, key_id = caller.org, caller.key_id
     items = orjson.loads(await request.body())["values"]
     variable_ids = list({uuid.UUID(i["variable_id"]) for i in items})
     learner_ids = list({uuid.UUID(i["learner_id"]) for i in items})
@@ -278,6 +292,7 @@ async def set_many(request: Request) -> Response:
                FROM variables v WHERE v.org_id = %s AND v.id = ANY(%s)""", (org, variable_ids))).fetchall()  # fmt: skip
         known = await (await conn.execute(
             "SELECT id FROM learners WHERE org_id = %s AND id = ANY(%s)", (org, learner_ids))).fetchall()  # fmt: skip
+        found = [v for v in found if caller.sees(v["course_id"])]
         if len(found) != len(variable_ids) or len(known) != len(learner_ids):
             return _json({"error": "invalid_input", "message": "unknown ids"}, 400)
         courses = {v["id"]: v["course_id"] for v in found}
