@@ -2,7 +2,7 @@
 variables. The rules live in `db.queries.pipelines`; a refusal is a typed error and changes nothing."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,10 +29,6 @@ ChatbotPayload = Annotated[Chatbot | Errors, strawberry.union("ChatbotPayload")]
 PipelinePayload = Annotated[Pipeline | Errors, strawberry.union("PipelinePayload")]
 PipelineNodePayload = Annotated[PipelineNode | Errors, strawberry.union("PipelineNodePayload")]
 ConnectionPayload = Annotated[ConnectionCreated | Errors, strawberry.union("ConnectionPayload")]
-
-
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | bool | int | float) or v is None else str(v) for k, v in fields.items()}
 
 
 @strawberry.type(description="What a delete removed.")
@@ -175,7 +171,7 @@ class PipelineMutation:
         try:
             async with info.context.db.write() as conn:
                 row = await pipelines.update_pipeline(conn, info.context.org_id, id, fields)
-                await audited(info, conn, "pipeline.updated", "pipeline", id, _jsonable(fields))
+                await audited(info, conn, "pipeline.updated", "pipeline", id, fields)
                 return Pipeline.from_row(row)
         except Refused as refused:
             return refusal(refused)

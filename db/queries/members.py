@@ -5,9 +5,9 @@ only admins and members."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -110,19 +110,7 @@ async def accept_pending(conn: AsyncConnection, user_id: str, email: str) -> lis
     """Makes the signed-in person a member of every organization that invited their email (and that they are not
     in yet); answers the accepted invitations."""
     now = utcnow()
-    pending = (
-        (
-            await conn.execute(
-                select(invitations).where(
-                    invitations.c.email == email.strip().lower(),
-                    invitations.c.accepted_at.is_(None),
-                    invitations.c.expires_at > now,
-                )
-            )
-        )
-        .mappings()
-        .all()
-    )
+    pending = (await conn.execute(select(invitations).where(*_pending_for(email, now)))).mappings().all()
     accepted = []
     for invitation in pending:
         try:
@@ -146,9 +134,14 @@ async def accept_pending(conn: AsyncConnection, user_id: str, email: str) -> lis
 
 
 async def has_pending(conn: AsyncConnection, email: str) -> bool:
-    stmt = select(invitations.c.id).where(
+    stmt = select(invitations.c.id).where(*_pending_for(email, utcnow())).limit(1)
+    return (await conn.execute(stmt)).first() is not None
+
+
+def _pending_for(email: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """An invitation of this email, not yet accepted and not expired."""
+    return (
         invitations.c.email == email.strip().lower(),
         invitations.c.accepted_at.is_(None),
-        invitations.c.expires_at > utcnow(),
+        invitations.c.expires_at > now,
     )
-    return (await conn.execute(stmt.limit(1))).first() is not None

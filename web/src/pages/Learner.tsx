@@ -8,6 +8,7 @@ import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtTime, fmtValue, lower } from "../components/format";
 import { Missing } from "../components/Missing";
 import { useQuery } from "../components/useQuery";
+import type { LearnerSummary } from "../models";
 
 interface Current {
   valueId: string;
@@ -18,12 +19,7 @@ interface Current {
   recordedAt: string;
   variable: { course: { id: string; name: string } | null; chatbot: { id: string; name: string } | null } | null;
 }
-interface Learner {
-  id: string;
-  email: string;
-  name: string | null;
-  externalId: string | null;
-  createdAt: string;
+interface Learner extends LearnerSummary {
   courses: { id: string; name: string }[];
   variables: Current[] | null;
 }

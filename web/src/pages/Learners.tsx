@@ -6,16 +6,10 @@ import { DataTable } from "../components/DataTable";
 import { ErrorPanel, Loading } from "../components/ErrorPanel";
 import { fmtTime } from "../components/format";
 import { useQuery } from "../components/useQuery";
+import type { LearnerSummary } from "../models";
 
-interface Learner {
-  id: string;
-  email: string;
-  name: string | null;
-  externalId: string | null;
-  createdAt: string;
-}
 interface Page {
-  learners: { data: Learner[]; pagination: { hasMore: boolean; nextCursor: string | null } };
+  learners: { data: LearnerSummary[]; pagination: { hasMore: boolean; nextCursor: string | null } };
 }
 
 const QUERY = `query($search: String, $limit: Int!, $cursor: String) {
