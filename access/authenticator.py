@@ -154,8 +154,8 @@ class Authenticator:
             invited = claims.email is not None and await members.has_pending(conn, claims.email)
         if invited and claims.email:  # invited by email: the person joins at their first request signed in with it
             async with self.db.write() as conn:
+                actor = audit.Actor(UserPrincipal(claims.sub, claims.email, None).actor, claims.email)
                 for joined in await members.accept_pending(conn, claims.sub, claims.email):
-                    actor = audit.Actor(f"user:{claims.sub}", claims.email)
                     details = {"role": joined["role"], "invitation_id": str(joined["id"])}
                     await audit.record(conn, joined["org_id"], actor, "member.joined", "member", None, details)
                 mine = await organizations.memberships(conn, claims.sub)

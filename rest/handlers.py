@@ -14,6 +14,7 @@ from starlette.responses import Response
 from access.errors import APIError
 from rest import params as p
 from rest.executor import found, payload, run, sliced
+from schema.mutations import MAX_GRACE_SECONDS
 from schema.types import VariableDirection, VariableType
 from schema.value_mutations import MAX_BATCH
 
@@ -89,8 +90,8 @@ async def roll_api_key(request: Request) -> Response:
     key_id = p.path_id(request, "key_id")
     body = await p.json_object(request) if await request.body() else {}
     grace = body.get("grace_seconds", 86400)
-    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 30 * 86400:
-        raise p.bad("grace_seconds must be an integer from 0 to 2592000 (30 days)")
+    if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_GRACE_SECONDS:
+        raise p.bad(f"grace_seconds must be an integer from 0 to {MAX_GRACE_SECONDS} (30 days)")
     answer = payload(await run(request, "RollApiKey", {"id": key_id, "graceSeconds": grace}))
     return JSONResponse(answer, status_code=201)
 

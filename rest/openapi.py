@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest.endpoints import ENDPOINTS, Endpoint, Param
+from schema.mutations import MAX_GRACE_SECONDS
 
 STR = {"type": "string"}
 UUID = {"type": "string", "format": "uuid"}
@@ -356,7 +357,9 @@ SCHEMAS: dict[str, Any] = {
         },
         ["name"],
     ),
-    "ApiKeyRoll": _obj({"grace_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000, "default": 86400}}),
+    "ApiKeyRoll": _obj(
+        {"grace_seconds": {"type": "integer", "minimum": 0, "maximum": MAX_GRACE_SECONDS, "default": 86400}}
+    ),
     "ApiKeyUsage": _obj(
         {
             "key_id": UUID,

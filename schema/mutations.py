@@ -121,6 +121,9 @@ class VariableUpdateInput:
     direction: VariableDirection | None = strawberry.UNSET
 
 
+MAX_GRACE_SECONDS = 30 * 86400  # a rolled key's old secret works for at most 30 days
+
+
 @strawberry.enum(description="READ: queries only. WRITE: queries and value writes (setVariable, setVariables).")
 class ApiKeyScope(enum.Enum):
     READ = "read"
@@ -384,8 +387,10 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
         "`graceSeconds` (default 24 hours, at most 30 days), then expires.",
     )
     async def roll_api_key(self, info: CtxInfo, id: uuid.UUID, grace_seconds: int = 86400) -> ApiKeyCreatedPayload:
-        if not 0 <= grace_seconds <= 30 * 86400:
-            return InvalidInputError(message="graceSeconds must be 0 to 2592000 (30 days)", field="graceSeconds")
+        if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+            return InvalidInputError(
+                message=f"graceSeconds must be 0 to {MAX_GRACE_SECONDS} (30 days)", field="graceSeconds"
+            )
         new = keys.generate()
         user = info.context.user
         async with info.context.db.write() as conn:

@@ -235,18 +235,16 @@ class Query:
         if await info.context.loaders.learner.load(learner_id) is None:
             return None
         confined = info.context.confined
-        if confined is not None:
+        if confined is None:
+            async with info.context.db.runner() as conn:
+                page = await values.list_learner_values(
+                    conn, info.context.org_id, learner_id, limit=limit, offset=offset, after=after
+                )
+        else:
             async with info.context.db.read() as conn:
                 page = await values.list_learner_values_in(
                     conn, info.context.org_id, learner_id, confined, limit=limit, offset=offset, after=after
                 )
-            return VariableValuePage(
-                data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=_pagination(info, page, "learner-values")
-            )
-        async with info.context.db.runner() as conn:
-            page = await values.list_learner_values(
-                conn, info.context.org_id, learner_id, limit=limit, offset=offset, after=after
-            )
         pagination = _pagination(info, page, "learner-values")
         return VariableValuePage(data=Rows(VARIABLE_VALUE_ROWS, page.rows), pagination=pagination)
 

@@ -116,6 +116,21 @@ async def test_counts_of_a_deleted_key_do_not_block_the_others(services, tenant)
     assert [(requests, limited) for _, requests, limited in days] == [(1, 1)]
 
 
+async def test_flushes_add_up_per_key_and_day(services, tenant, other_tenant):  # type: ignore[no-untyped-def]
+    counter = UsageCounter(services.db)
+    for requests, limited in ((3, 1), (2, 0)):  # two flushes: the second adds to the rows the first wrote
+        for i in range(requests):
+            counter.count(tenant.key_id, i < limited)
+            counter.count(other_tenant.key_id, False)
+        await counter.flush()
+    today = datetime.now(UTC).date()
+    async with services.db.read() as conn:
+        mine = await usage.daily(conn, tenant.key_id, today, 1)
+        theirs = await usage.daily(conn, other_tenant.key_id, today, 1)
+    assert [(r, limited) for _, r, limited in mine] == [(5, 1)]
+    assert [(r, limited) for _, r, limited in theirs] == [(5, 0)]
+
+
 # A body each change accepts as well formed: the REST layer checks the form, then the schema checks the credential.
 ANY = "00000000-0000-4000-8000-000000000000"
 BODIES = {

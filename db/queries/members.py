@@ -31,7 +31,7 @@ async def list_invitations(conn: AsyncConnection, org_id: uuid.UUID) -> list[Row
     """Invitations not yet accepted and not expired, newest first."""
     stmt = (
         select(invitations)
-        .where(invitations.c.org_id == org_id, invitations.c.accepted_at.is_(None), invitations.c.expires_at > utcnow())
+        .where(invitations.c.org_id == org_id, *_pending(utcnow()))
         .order_by(invitations.c.created_at.desc())
     )
     return list((await conn.execute(stmt)).mappings())
@@ -138,10 +138,11 @@ async def has_pending(conn: AsyncConnection, email: str) -> bool:
     return (await conn.execute(stmt)).first() is not None
 
 
+def _pending(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """An invitation not yet accepted and not expired."""
+    return invitations.c.accepted_at.is_(None), invitations.c.expires_at > now
+
+
 def _pending_for(email: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
-    """An invitation of this email, not yet accepted and not expired."""
-    return (
-        invitations.c.email == email.strip().lower(),
-        invitations.c.accepted_at.is_(None),
-        invitations.c.expires_at > now,
-    )
+    """A pending invitation of this email."""
+    return invitations.c.email == email.strip().lower(), *_pending(now)

@@ -17,23 +17,26 @@ usage = table(ApiKeyUsage)
 
 
 async def add(conn: AsyncConnection, counts: Mapping[tuple[uuid.UUID, date], tuple[int, int]]) -> None:
-    """Adds (requests, rate_limited) to each key's day, in key order so that two processes never deadlock. Counts
-    of keys deleted since (with their organization) are dropped."""
+    """Adds (requests, rate_limited) to each key's day, in one batched statement, in key order so that two processes
+    never deadlock. Counts of keys deleted since (with their organization) are dropped."""
     ids = {key_id for key_id, _ in counts}
     known = set((await conn.execute(select(api_keys.c.id).where(api_keys.c.id.in_(ids)))).scalars())
-    for (key_id, day), (requests, limited) in sorted(counts.items()):
-        if key_id not in known:
-            continue
-        insert = dialect_insert(conn, usage).values(key_id=key_id, day=day, requests=requests, rate_limited=limited)
-        await conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["key_id", "day"],
-                set_={
-                    "requests": usage.c.requests + insert.excluded.requests,
-                    "rate_limited": usage.c.rate_limited + insert.excluded.rate_limited,
-                },
-            )
-        )
+    rows = [
+        {"key_id": key_id, "day": day, "requests": requests, "rate_limited": limited}
+        for (key_id, day), (requests, limited) in sorted(counts.items())
+        if key_id in known
+    ]
+    if not rows:
+        return
+    insert = dialect_insert(conn, usage)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["key_id", "day"],
+        set_={
+            "requests": usage.c.requests + insert.excluded.requests,
+            "rate_limited": usage.c.rate_limited + insert.excluded.rate_limited,
+        },
+    )
+    await conn.execute(upsert, rows)
 
 
 async def daily(conn: AsyncConnection, key_id: uuid.UUID, today: date, days: int) -> list[tuple[date, int, int]]:
