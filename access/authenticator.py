@@ -16,7 +16,7 @@ from access.errors import APIError
 from access.principal import ApiKeyPrincipal, Principal, UserPrincipal
 from access.tokens import InvalidToken, TokenVerifier, looks_like_jwt
 from db.engine import Database
-from db.queries import api_keys, audit, members, organizations
+from db.queries import api_keys, organizations
 from db.types import utcnow
 
 log = logging.getLogger("coursepipeline.auth")
@@ -151,14 +151,7 @@ class Authenticator:
             raise APIError(401, f"Invalid user token: {exc}.") from exc
         async with self.db.read() as conn:
             mine = await organizations.memberships(conn, claims.sub)
-            invited = claims.email is not None and await members.has_pending(conn, claims.email)
-        if invited and claims.email:  # invited by email: the person joins at their first request signed in with it
-            async with self.db.write() as conn:
-                actor = audit.Actor(UserPrincipal(claims.sub, claims.email, None).actor, claims.email)
-                for joined in await members.accept_pending(conn, claims.sub, claims.email):
-                    details = {"role": joined["role"], "invitation_id": str(joined["id"])}
-                    await audit.record(conn, joined["org_id"], actor, "member.joined", "member", None, details)
-                mine = await organizations.memberships(conn, claims.sub)
+        # Invitations are accepted one by one (their link, or `acceptInvitation`), never by merely signing in.
         if wanted_org:
             try:
                 org_id = uuid.UUID(wanted_org)
@@ -168,7 +161,6 @@ class Authenticator:
             if match is None:
                 raise APIError(403, "You are not a member of the organization named by X-Organization-Id.")
             return UserPrincipal(claims.sub, claims.email, org_id, match["role"])
-        if not mine:
+        if len(mine) != 1:  # none yet, or several and none named: never a silent choice among them
             return UserPrincipal(claims.sub, claims.email, None)
-        # Several organizations and no header: the oldest membership, so a plain client still works.
         return UserPrincipal(claims.sub, claims.email, mine[0]["org_id"], mine[0]["role"])

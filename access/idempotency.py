@@ -10,7 +10,13 @@ together. Once the answer is out, it is stored under the key; a request that fin
     a malformed key                            400 `invalid_idempotency_key`
 
 A request that fails before it writes anything (a malformed body) claims nothing: its retry is simply answered
-again. A 5xx rolls its transaction back, claim included, so the retry runs afresh.
+again. A refusal from inside the write (a lost compare-and-set, a batch with a bad item) is kept like any other
+answer, so its retry is refused the same way. A 5xx rolls its transaction back, claim included, so the retry runs
+afresh.
+
+Secrets are never stored: an answer whose handler named secret fields (`SECRET_FIELDS_KEY`: a new API key's
+secret, an invitation's sign-in link) is stored with those fields null, so a replay answers the object without
+its secret, marked `secret_withheld: true`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+
+import orjson
 
 from access.authenticator import header
 from access.errors import error_response
@@ -28,6 +36,7 @@ from db.idempotency import PENDING, Claim, KeyTaken, fingerprint, lookup, store_
 
 log = logging.getLogger("coursepipeline.idempotency")
 HEADER = b"idempotency-key"
+SECRET_FIELDS_KEY = "coursepipeline.secret_fields"  # fields of the answer that must never be stored
 WAIT_SECONDS = 5.0  # how long a replay waits for the first request's answer
 POLL_SECONDS = 0.02
 
@@ -63,6 +72,19 @@ class AnswerWriter:
             await self._flushing
 
 
+def _storable(body: bytes, secret_fields: tuple[str, ...]) -> str:
+    """The answer as stored: without the secrets it carried (a replay says it withheld them)."""
+    if not secret_fields:
+        return body.decode()
+    answer = orjson.loads(body)
+    if isinstance(answer, dict):
+        for name in secret_fields:
+            if name in answer:
+                answer[name] = None
+        answer["secret_withheld"] = True
+    return orjson.dumps(answer).decode()
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, db: Database, answers: AnswerWriter) -> None:
         self.app = app
@@ -84,8 +106,8 @@ class IdempotencyMiddleware:
         claim = Claim(principal.org_id, principal.actor, raw, asked)
         # No look-up first: a retry is found by its claim, the first statement of its write transaction.
         status, body = await self._run(claim, scope, receive, send)
-        if claim.taken and status is not None and status < 500:
-            self.answers.put(claim, status, b"".join(body).decode())
+        if claim.attempted and status is not None and status < 500:
+            self.answers.put(claim, status, _storable(b"".join(body), scope.get(SECRET_FIELDS_KEY, ())))
 
     async def _run(self, claim: Claim, scope: Scope, receive: Receive, send: Send) -> tuple[int | None, list[bytes]]:
         status: int | None = None

@@ -2,7 +2,9 @@
 
 0. `RequestIdMiddleware` (for every request) refuses headers over `MAX_HEADER_BYTES` with 431, takes the caller's
    `X-Request-Id` when it is well formed, or makes one, passes it down in the scope and in a context variable for
-   the logs, and sends it back on the response.
+   the logs, and sends it back on the response, with the security headers every answer carries (no framing, no
+   sniffing, no referrer) and, on the API's answers, `Cache-Control: no-store` unless the handler chose otherwise:
+   they are private to the caller, and some carry secrets.
 1. `AuthMiddleware` resolves the principal once and passes it down in the scope (or the reason it failed).
 2. `RateLimitMiddleware` draws on the caller's budget (per key, per user, or per address when unauthenticated),
    adds the budget headers, answers 429 when spent, and only then delivers an authentication failure, so
@@ -43,6 +45,13 @@ REQUEST_ID: ContextVar[str] = ContextVar("coursepipeline_request_id", default="-
 _WELL_FORMED_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 MAX_HEADER_BYTES = 16 * 1024  # all of a request's header names and values together
 PUBLIC_PREFIXES = ("/api/docs", "/api/openapi.json")
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+)
+NO_STORE = (b"cache-control", b"no-store")
 
 
 def guarded(scope: Scope) -> bool:
@@ -89,10 +98,14 @@ class RequestIdMiddleware:
             await response(scope, receive, send)
             return
         token = REQUEST_ID.set(request_id)
+        private = guarded(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), encoded]
+                headers = [*message.get("headers", []), encoded, *SECURITY_HEADERS]
+                if private and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = headers
                 scope[STATUS_KEY] = message["status"]
             await send(message)
 

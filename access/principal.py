@@ -32,7 +32,8 @@ class ApiKeyPrincipal:
 
 @dataclass(frozen=True, slots=True)
 class UserPrincipal:
-    """A signed-in person. `org_id` is None until they belong to an organization."""
+    """A signed-in person, acting in `org_id`: their one organization, or the one their request named. None when
+    they belong to none yet, or to several and named none."""
 
     user_id: str
     email: str | None

@@ -132,7 +132,11 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
             if not await demo_exists(conn):
                 await load_demo(conn)
                 print("Loaded the demo organization (first run).")
-            org_id = (await conn.execute(select(organizations.c.id).order_by(organizations.c.created_at))).scalar()
+            org_id = (
+                await conn.execute(
+                    select(organizations.c.id).order_by(organizations.c.is_demo.desc(), organizations.c.created_at)
+                )
+            ).scalar()
             # One quickstart key at a time: the one printed last time is revoked, since it cannot be shown again.
             replaced = (
                 (

@@ -89,7 +89,9 @@ async def load_demo(conn: AsyncConnection, *, learners_count: int = 200, seed: i
     rng = random.Random(seed)
     now = utcnow()
     org_id = uuid.uuid4()
-    await conn.execute(insert(organizations).values(id=org_id, name=DEMO_ORG, created_at=now - timedelta(days=120)))
+    await conn.execute(
+        insert(organizations).values(id=org_id, name=DEMO_ORG, is_demo=True, created_at=now - timedelta(days=120))
+    )
     await add_member(conn, org_id, user_id=local_user_id(DEMO_EMAIL), email=DEMO_EMAIL, role=Role.OWNER)
 
     course_rows: list[dict[str, Any]] = []

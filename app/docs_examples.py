@@ -1,5 +1,7 @@
 """Examples for /api/docs taken from the demo organization at start-up, so that "Try it out" works unedited with
-the key `make run` prints. Without the demo (a production database), the documentation keeps its generic ids.
+the key `make run` prints. Only from the organization the demo loader marked (`is_demo`), never from one that merely
+shares its name: the docs are public. Without the demo (a production database), the documentation keeps its
+generic ids.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.demo import DEMO_ORG
 from db.engine import Database
 from db.models import Direction, VariableType
 from db.queries.api_keys import api_keys
@@ -40,7 +41,9 @@ async def demo_examples(db: Database) -> dict[str, Any]:
 
 
 async def _examples(conn: AsyncConnection) -> dict[str, Any]:
-    org = await _first(conn, select(organizations.c.id).where(organizations.c.name == DEMO_ORG))
+    org = await _first(
+        conn, select(organizations.c.id).where(organizations.c.is_demo).order_by(organizations.c.created_at)
+    )
     if org is None:
         return {}
     course = (

@@ -60,20 +60,21 @@ async def login_link(request: Request) -> Response:
     services: Services = request.app.state.services
     if services.settings.supabase_url is not None:
         return HTMLResponse("<p>Sign-in links are for embedded mode; sign in with Supabase.</p>", status_code=404)
-    email = await redeem(services.db, request.query_params.get("code", ""))
-    if email is None:
+    redeemed = await redeem(services.db, request.query_params.get("code", ""))
+    if redeemed is None:
         message = "This sign-in link has expired or was already used. Ask for a new one: coursepipeline login-link"
         return HTMLResponse(
             f'<!doctype html><html lang="en"><title>Sign-in link</title><p role="alert">{html.escape(message)}</p>'
             '<p><a href="/login">Back to sign-in</a></p></html>',
             status_code=400,
         )
-    token = mint_local_token(embedded_jwt_secret(services.settings), email)
-    store = f"localStorage.setItem('cp_token', {orjson.dumps(token).decode()});history.replaceState(null, '', '/');"
+    token = mint_local_token(embedded_jwt_secret(services.settings), redeemed.email)
+    store = f"localStorage.setItem('cp_token', {orjson.dumps(token).decode()});"
+    if redeemed.joined is not None:  # an invitation's link: the UI opens in the organization it joined
+        store += f"localStorage.setItem('cp_org', {orjson.dumps(str(redeemed.joined)).decode()});"
+    store += "history.replaceState(null, '', '/');"
     # The token never appears in a URL: it is handed to the page once and kept in the browser's storage.
-    return HTMLResponse(
-        _shell(services, store), headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-    )
+    return HTMLResponse(_shell(services, store), headers={"Cache-Control": "no-store"})
 
 
 def routes() -> list[Route | Mount]:

@@ -7,10 +7,13 @@ aiosqlite / psycopg 3 for the server, pysqlite / psycopg 3 for migrations.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
 import psycopg
@@ -23,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from db.idempotency import take_pending
+from db.idempotency import Claim, released, take_pending
 from db.prepared import AlchemyRunner, PsycopgRunner, Runner
 
 
@@ -36,6 +39,18 @@ def unavailable(exc: BaseException | None) -> bool:
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             return True
         exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def missing_reference(exc: BaseException) -> bool:
+    """Whether a write failed on a foreign key: a row it names was deleted after its checks read it (a learner
+    erased meanwhile). Run again, the write's checks see the deletion and refuse it properly."""
+    while exc is not None:
+        if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+            return True
+        if isinstance(exc, sqlite3.IntegrityError) and "FOREIGN KEY" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]  # the chain ends in None
     return False
 
 
@@ -209,9 +224,11 @@ class _LeasedRunner:
 class _PooledRunner:
     """`Database.runner()` on a connection of its own from the pool, in a transaction if asked (every set's)."""
 
-    def __init__(self, db: Database, transaction: bool) -> None:
+    def __init__(self, db: Database, transaction: bool, learner_ids: Sequence[uuid.UUID]) -> None:
         self.db = db
         self.transaction = transaction
+        self.learner_ids = learner_ids
+        self.claim: Claim | None = None
 
     async def __aenter__(self) -> Runner:
         db = self.db
@@ -229,7 +246,7 @@ class _PooledRunner:
                 await self._give_back()
                 raise
             try:
-                await take_pending(runner)
+                self.claim = await take_pending(runner, self.learner_ids)
             except BaseException as exc:
                 await self.__aexit__(type(exc), exc, exc.__traceback__)
                 raise
@@ -239,6 +256,12 @@ class _PooledRunner:
         try:
             if self.transaction:
                 await self.tx.__aexit__(*exc)  # commits, or rolls back on an exception, which goes on
+        except BaseException:
+            released(self.claim)  # the commit failed: nothing was kept
+            raise
+        else:
+            if exc[0] is not None:
+                released(self.claim)
         finally:
             await self._give_back()
 
@@ -268,7 +291,11 @@ class Database:
         self.read_engine = read_engine or engine
         self.dialect = engine.dialect  # read once: the async engine reaches it through two proxy layers
         self.is_sqlite = self.dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # SQLite's writers queue on a lock per event loop: an asyncio lock serves one loop only, and a test
+        # client (or an embedding app) may drive this handle from a second; between loops the busy timeout serves.
+        self._write_locks: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+            WeakKeyDictionary() if self.is_sqlite else None
+        )
         # Without the execution engine (`fast=False`) every statement goes through SQLAlchemy.
         self._pool = None if self.is_sqlite or not fast else driver_pool(engine, pool_size)
         self._pool_opened = asyncio.Lock()
@@ -287,16 +314,28 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction. Its first statement claims the request's idempotency key, if it has one."""
-        if self._write_lock is None:
-            async with self.engine.begin() as conn:
-                await take_pending(conn)
+    async def write(self, learner_ids: Sequence[uuid.UUID] = ()) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. Its first statement claims the request's idempotency key, if it has one, naming
+        the learners the write is about (`db.idempotency`)."""
+        claim = None
+        try:
+            async with self._writing(), self.engine.begin() as conn:
+                claim = await take_pending(conn, learner_ids)
                 yield conn
-            return
-        async with self._write_lock, self.engine.begin() as conn:
-            await take_pending(conn)
-            yield conn
+        except BaseException:
+            released(claim)
+            raise
+
+    def _writing(self) -> AbstractAsyncContextManager[Any]:
+        """SQLite's writers queue here, one at a time, in this event loop."""
+        locks = self._write_locks
+        if locks is None:
+            return _NOTHING
+        loop = asyncio.get_running_loop()
+        lock = locks.get(loop)
+        if lock is None:
+            lock = locks[loop] = asyncio.Lock()
+        return lock
 
     async def _driver_pool(self) -> AsyncConnectionPool:
         assert self._pool is not None
@@ -306,19 +345,22 @@ class Database:
                     await self._pool.open()
         return self._pool
 
-    def runner(self, *, transaction: bool = False) -> AbstractAsyncContextManager[Runner]:
+    def runner(
+        self, *, transaction: bool = False, learner_ids: Sequence[uuid.UUID] = ()
+    ) -> AbstractAsyncContextManager[Runner]:
         """Somewhere to run `Prepared` statements: a psycopg connection on PostgreSQL, SQLAlchemy's on SQLite.
-        With `transaction`, everything run on it commits together or not at all."""
+        With `transaction`, everything run on it commits together or not at all (and `learner_ids` are the
+        learners it writes about, as for `write()`)."""
         lease = _lease.get()
         if lease is not None and lease.db is self and not transaction:
             return _LeasedRunner(lease)  # the commonest case, and the cheapest: nothing to give back
         if self._pool is None:
-            return self._alchemy_runner(transaction)
-        return _PooledRunner(self, transaction)
+            return self._alchemy_runner(transaction, learner_ids)
+        return _PooledRunner(self, transaction, learner_ids)
 
     @asynccontextmanager
-    async def _alchemy_runner(self, transaction: bool) -> AsyncIterator[Runner]:
-        async with self.write() if transaction else self.read() as conn:
+    async def _alchemy_runner(self, transaction: bool, learner_ids: Sequence[uuid.UUID]) -> AsyncIterator[Runner]:
+        async with self.write(learner_ids) if transaction else self.read() as conn:
             yield AlchemyRunner(conn)
 
     def request(self) -> AbstractAsyncContextManager[None]:

@@ -5,16 +5,22 @@ or `Database.runner(transaction=True)`) claims the key as its first statement, s
 with the write itself: the primary key (organization, caller, key) lets one claim commit, and a request racing
 another with the same key waits on the index until the first commits, then learns the key is taken (`KeyTaken`).
 The answer is stored afterwards (`store_answers`), or, where the writer knows it inside the transaction, with the
-claim itself (`claim_with_answer`). Claims live 24 hours; `prune` deletes the expired ones.
+claim itself (`claim_with_answer`). A refusal whose transaction rolled back (the claim with it) is stored by
+inserting the claim afresh, so its retry is refused the same way rather than evaluated again. Claims live 24
+hours; `prune` deletes the expired ones.
+
+A claim names the learners its write is about (`learner_ids`): erasing a learner deletes the claims naming them,
+so an answer stored after the erasure finds no claim to store into, and nothing of the learner stays behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -48,7 +54,12 @@ class Claim:
     caller: str
     key: str
     fingerprint: str
-    taken: bool = field(default=False, compare=False)  # set once a transaction has claimed it
+    taken: bool = field(default=False, compare=False)  # claimed by a transaction that has not rolled back
+    learner_ids: str | None = field(default=None, compare=False)  # as the claim stored them
+    # When it was claimed: the claim's identity, so a late answer never lands in a later claim of the same key
+    # (one made after this one was deleted by an erasure, say).
+    claimed_at: datetime | None = field(default=None, compare=False)
+    attempted: bool = field(default=False, compare=False)  # a write transaction began under it: the answer is kept
 
 
 class KeyTaken(Exception):
@@ -66,42 +77,58 @@ PENDING: ContextVar[Claim | None] = ContextVar("coursepipeline_idempotency_claim
 
 def _claim(dialect: str) -> Any:
     """Inserts the claim; an expired one under the same key is taken over. No row back: the key is taken."""
-    columns = ("org_id", "caller", "key", "fingerprint", "status", "response", "created_at", "expires_at")
-    insert = dialect_insert(dialect, keys).values(bound_values(keys, columns))
+    insert = dialect_insert(dialect, keys).values(bound_values(keys, _COLUMNS))
     return insert.on_conflict_do_update(
         index_elements=["org_id", "caller", "key"],
-        set_={name: insert.excluded[name] for name in columns[3:]},
+        set_={name: insert.excluded[name] for name in _COLUMNS[3:]},
         where=keys.c.expires_at <= insert.excluded.created_at,
     ).returning(keys.c.key)
 
 
+_COLUMNS = ("org_id", "caller", "key", "fingerprint", "status", "response", "learner_ids", "created_at", "expires_at")
 CLAIM = Prepared(_claim)
 
 
-async def claim_with_answer(conn: Source, claim: Claim, status: int | None = None, answer: Any = None) -> None:
-    """Claims the key in the caller's transaction (with its answer, if known); raises `KeyTaken` if it is taken."""
+def _claim_row(
+    claim: Claim, status: int | None, response: str | None, learner_ids: Sequence[uuid.UUID]
+) -> dict[str, Any]:
     now = utcnow()
-    rows = await as_runner(conn).rows(
-        CLAIM,
-        org_id=claim.org_id,
-        caller=claim.caller,
-        key=claim.key,
-        fingerprint=claim.fingerprint,
-        status=status,
-        response=None if answer is None else orjson.dumps(answer).decode(),
-        created_at=now,
-        expires_at=now + TTL,
-    )
-    if not rows:
+    return {"org_id": claim.org_id, "caller": claim.caller, "key": claim.key, "fingerprint": claim.fingerprint,
+            "status": status, "response": response, "learner_ids": ",".join(map(str, learner_ids)) or None,
+            "created_at": now, "expires_at": now + TTL}  # fmt: skip
+
+
+async def claim_with_answer(
+    conn: Source,
+    claim: Claim,
+    status: int | None = None,
+    answer: Any = None,
+    learner_ids: Sequence[uuid.UUID] = (),
+) -> None:
+    """Claims the key in the caller's transaction (with its answer, if known, and the learners the write names);
+    raises `KeyTaken` if it is taken."""
+    response = None if answer is None else orjson.dumps(answer).decode()
+    row = _claim_row(claim, status, response, learner_ids)
+    if not await as_runner(conn).rows(CLAIM, **row):
         raise KeyTaken(claim)
-    claim.taken = True
+    claim.taken = claim.attempted = True
+    claim.learner_ids, claim.claimed_at = row["learner_ids"], row["created_at"]
 
 
-async def take_pending(conn: Source) -> None:
-    """Run first in every write transaction: claims the request's key, if it has one not claimed yet."""
+async def take_pending(conn: Source, learner_ids: Sequence[uuid.UUID] = ()) -> Claim | None:
+    """Run first in every write transaction: claims the request's key, if it has one not claimed yet; answers the
+    claim it took, for the transaction to hand back (`released`) if it rolls back."""
     claim = PENDING.get()
-    if claim is not None and not claim.taken:
-        await claim_with_answer(conn, claim)
+    if claim is None or claim.taken:
+        return None
+    await claim_with_answer(conn, claim, learner_ids=learner_ids)
+    return claim
+
+
+def released(claim: Claim | None) -> None:
+    """The transaction that took `claim` rolled back, and the claim with it."""
+    if claim is not None:
+        claim.taken = False
 
 
 _STORE = Prepared(
@@ -111,19 +138,37 @@ _STORE = Prepared(
             keys.c.org_id == bindparam("key_org_id"),
             keys.c.caller == bindparam("key_caller"),
             keys.c.key == bindparam("key_key"),
+            keys.c.created_at == bindparam("key_created_at", type_=keys.c.created_at.type),
             keys.c.status.is_(None),
         )
-        .values(bound_values(keys, ("status", "response")))
+        .values(bound_values(keys, ("status", "response", "learner_ids")))
+    )
+)
+
+
+_STORE_AFRESH = Prepared(
+    lambda dialect: (
+        dialect_insert(dialect, keys)
+        .values(bound_values(keys, _COLUMNS))
+        .on_conflict_do_nothing(index_elements=["org_id", "caller", "key"])  # a racer claimed it since: its answer
     )
 )
 
 
 async def store_answers(conn: Source, answers: list[tuple[Claim, int, str]]) -> None:
-    """The answers to claimed keys, once their requests have them, in one batch (nothing happens for a claim whose
-    transaction rolled back)."""
-    rows = [{"key_org_id": claim.org_id, "key_caller": claim.caller, "key_key": claim.key, "status": status,
-             "response": body} for claim, status, body in answers]  # fmt: skip
-    await as_runner(conn).execute_many(_STORE, rows)
+    """The answers to claimed keys, once their requests have them, in one batch. A claim whose transaction rolled
+    back (a refusal) is inserted afresh with its answer; one deleted since (its learner erased) stays deleted."""
+    runner = as_runner(conn)
+    # A refusal wrote nothing about its learners: it stops naming them (one erased since names nobody now).
+    stored = [{"key_org_id": claim.org_id, "key_caller": claim.caller, "key_key": claim.key,
+               "key_created_at": claim.claimed_at, "status": status, "response": body,
+               "learner_ids": claim.learner_ids if status < 400 else None}
+              for claim, status, body in answers if claim.taken]  # fmt: skip
+    afresh = [_claim_row(claim, status, body, ()) for claim, status, body in answers if not claim.taken]
+    if stored:
+        await runner.execute_many(_STORE, stored)
+    if afresh:
+        await runner.execute_many(_STORE_AFRESH, afresh)
 
 
 _LOOKUP = Prepared(

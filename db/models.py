@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from db.types import NIL_UUID, JSONValue, UTCDateTime, utcnow
@@ -70,6 +70,8 @@ class Organization(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     name: str = Field(max_length=200)
     created_at: datetime = _time()
+    # The organization `coursepipeline quickstart` loaded: the API docs take their examples from it alone.
+    is_demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class OrganizationMember(SQLModel, table=True):
@@ -142,6 +144,8 @@ class IdempotencyKey(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)  # SHA-256 of what was asked: the same key with another body is refused
     status: int | None = None  # null until the answer is stored
     response: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The learners the claimed write names (ids joined by commas): erasing one of them removes the claim.
+    learner_ids: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _time()
     expires_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -412,6 +416,8 @@ class LoginLink(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=_id, primary_key=True)
     code_hash: str = Field(max_length=64, unique=True)
     email: str = Field(max_length=320)
+    # An invitation's link accepts that invitation, and no other, when it is used.
+    invitation_id: uuid.UUID | None = None
     created_at: datetime = _time()
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = _opt_time()

@@ -127,8 +127,8 @@ mutation SetVariableExpecting($variableId: UUID!, $learnerId: UUID!, $courseRunI
   }
 }""",
     "SetVariables": """
-mutation SetVariables($values: [SetVariableInput!]!) {
-  result: setVariables(input: {values: $values}) {
+mutation SetVariables($values: [SetVariableInput!]!, $validateOnly: Boolean! = false) {
+  result: setVariables(input: {values: $values}, validateOnly: $validateOnly) {
     __typename
     ... on RecordedValues { data { ...ValueFields ...Propagated } }
     ... on BatchError { items { index error: code message field } }

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from access.errors import APIError
+from access.idempotency import SECRET_FIELDS_KEY
 from rest import params as p
 from rest.executor import found, payload, run, sliced
 from schema.mutations import MAX_GRACE_SECONDS
@@ -74,6 +75,12 @@ def _course_ids(body: dict[str, Any]) -> list[str] | None:
     return [p.as_id(i, "course_ids") for i in ids]
 
 
+def _with_secret(request: Request, answer: dict[str, Any], *secret_fields: str) -> Response:
+    """A 201 carrying a secret: never cached on the way, and never stored with an idempotent answer."""
+    request.scope[SECRET_FIELDS_KEY] = secret_fields
+    return JSONResponse(answer, status_code=201, headers={"Cache-Control": "no-store"})
+
+
 async def create_api_key(request: Request) -> Response:
     body = await p.json_object(request)
     expires = p.body_time(body, "expires_at")
@@ -83,7 +90,7 @@ async def create_api_key(request: Request) -> Response:
         "scope": _scope(body),
         "courseIds": _course_ids(body),
     }
-    return JSONResponse(payload(await run(request, "CreateApiKey", variables)), status_code=201)
+    return _with_secret(request, payload(await run(request, "CreateApiKey", variables)), "key")
 
 
 async def roll_api_key(request: Request) -> Response:
@@ -92,8 +99,9 @@ async def roll_api_key(request: Request) -> Response:
     grace = body.get("grace_seconds", 86400)
     if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= MAX_GRACE_SECONDS:
         raise p.bad(f"grace_seconds must be an integer from 0 to {MAX_GRACE_SECONDS} (30 days)")
-    answer = payload(await run(request, "RollApiKey", {"id": key_id, "graceSeconds": grace}))
-    return JSONResponse(answer, status_code=201)
+    return _with_secret(
+        request, payload(await run(request, "RollApiKey", {"id": key_id, "graceSeconds": grace})), "key"
+    )
 
 
 async def api_key_usage(request: Request) -> Response:
@@ -175,18 +183,28 @@ async def set_variables(request: Request) -> Response:
         raise p.bad(f"values must be an array of 1 to {MAX_BATCH} items")
     if set(body) != {"values"}:
         raise p.bad(f"unknown field {sorted(set(body) - {'values'})[0]}")
-    parsed, problems = [], []
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    problems: list[dict[str, Any]] = []
     for index, raw in enumerate(items):
         try:
-            parsed.append(_set_item(raw))
+            item = _set_item(raw)
         except APIError as exc:
-            problems.append({"index": index, "error": exc.code, "message": exc.message})
-    if problems:
-        message = f"nothing was recorded: {len(problems)} of {len(items)} items are malformed"
+            problems.append({"index": index, "error": exc.code, "message": exc.message, "field": None})
+            continue
+        if "expectedValueId" in item:
+            message = "a batch item takes no expected_value_id: use /api/variables/set"
+            problems.append({"index": index, "error": "invalid_input", "message": message, "field": "expectedValueId"})
+            continue
+        parsed.append((index, item))
+    if problems:  # one answer names every bad item: the well-formed ones are checked too, and nothing is written
+        if parsed:
+            checked = await run(request, "SetVariables", {"values": [i for _, i in parsed], "validateOnly": True})
+            for refused in checked["result"].get("items", []):
+                problems.append({**refused, "index": parsed[refused["index"]][0]})
+        problems.sort(key=lambda problem: problem["index"])
+        message = f"nothing was recorded: {len(problems)} of {len(items)} items cannot be"
         raise APIError(400, message, code="invalid_input", details={"items": problems})
-    if any("expectedValueId" in item for item in parsed):
-        raise p.bad("a batch item takes no expected_value_id: use /api/variables/set")
-    result = payload(await run(request, "SetVariables", {"values": parsed}))
+    result = payload(await run(request, "SetVariables", {"values": [item for _, item in parsed]}))
     return JSONResponse({"data": result["data"]}, status_code=201)
 
 
@@ -429,7 +447,7 @@ async def list_members(request: Request) -> Response:
 async def invite_member(request: Request) -> Response:
     body = await p.json_object(request)
     variables = {"input": {"email": p.body_text(body, "email"), "role": _role(body, default="member")}}
-    return JSONResponse(_member(payload(await run(request, "InviteMember", variables))), status_code=201)
+    return _with_secret(request, _member(payload(await run(request, "InviteMember", variables))), "link")
 
 
 async def change_member_role(request: Request) -> Response:

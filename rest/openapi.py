@@ -20,6 +20,13 @@ def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, 
     return {"type": "object", "properties": props, "required": required or list(props)}
 
 
+SECRET_WITHHELD = {
+    "type": "boolean",
+    "description": "Present (true) only in a replay of an Idempotency-Key: the answer's secret was shown once, to "
+    "the first request, and is never stored; roll the key (or invite again) for a new one",
+}
+
+
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -79,7 +86,8 @@ API_KEY = {
     "last_used_at": NTIME,
     "scope": {
         "type": "string",
-        "enum": ["read", "write"],
+        # null in the enum too: OpenAPI 3.0 validators check `enum` before `nullable`.
+        "enum": ["read", "write", None],
         "nullable": True,
         "description": "read: GET and GraphQL queries; write: reads and value writes; null: full access",
     },
@@ -318,9 +326,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "nullable": True,
                 "description": "A one-time sign-in link for the invitee, relative to this server (embedded mode; "
-                "null with Supabase, where the invitee signs up with the invited email)",
+                "null with Supabase, where the invitee signs up with the invited email, and in a replay of an "
+                "Idempotency-Key: the link is never stored)",
             },
-        }
+            "secret_withheld": SECRET_WITHHELD,
+        },
+        ["id", "email", "role", "invited_by", "created_at", "expires_at", "link"],
     ),
     "AuditEntry": _obj(
         {
@@ -336,7 +347,18 @@ SCHEMAS: dict[str, Any] = {
     ),
     "AuditEntryList": _list("AuditEntry"),
     "ApiKey": _obj(API_KEY),
-    "ApiKeyCreated": _obj({**API_KEY, "key": {"type": "string", "description": "The secret, shown only once"}}),
+    "ApiKeyCreated": _obj(
+        {
+            **API_KEY,
+            "key": {
+                "type": "string",
+                "nullable": True,
+                "description": "The secret, shown only once: null in a replay of an Idempotency-Key (never stored)",
+            },
+            "secret_withheld": SECRET_WITHHELD,
+        },
+        [*API_KEY, "key"],
+    ),
     "ApiKeyList": _list("ApiKey"),
     "ApiKeyCreate": _obj(
         {
@@ -402,7 +424,9 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "description": "Makes a retry safe: the same key and request within 24 hours answers the first status and body "
-    "(with `Idempotent-Replayed: true`) and writes nothing; the same key with another request is 422.",
+    "(with `Idempotent-Replayed: true`) and writes nothing, a refusal included; the same key with another request "
+    "is 422. Secrets are never stored: a replay of a new or rolled key or of an invitation answers it with `key` "
+    "or `link` null and `secret_withheld: true`.",
 }
 
 

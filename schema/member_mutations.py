@@ -14,12 +14,12 @@ from sqlalchemy.engine import RowMapping
 
 from access.keys import hash_key
 from db.models import Role
-from db.queries import login_links, members
+from db.queries import login_links, members, organizations
 from db.queries.pipelines import Refused
-from schema.errors import InvalidInputError
-from schema.permissions import ADMIN
-from schema.types import CtxInfo
-from schema.writes import Errors, audited, refusal
+from schema.errors import InvalidInputError, NotFoundError
+from schema.permissions import ADMIN, SignedInUser
+from schema.types import CtxInfo, Organization
+from schema.writes import Errors, audited, not_found, refusal
 
 
 @strawberry.enum(description="owner: everything; admin: data, keys and members other than owners; member: reads.")
@@ -53,6 +53,25 @@ class InvitationCreated(Invitation):
     link: str | None
 
 
+@strawberry.type(description="An organization's invitation of the signed-in person's email, waiting for them.")
+class PendingInvitation:
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    organization_name: str
+    role: MemberRole
+    expires_at: datetime
+
+
+def pending_invitation(row: RowMapping) -> PendingInvitation:
+    return PendingInvitation(
+        id=row["id"],
+        organization_id=row["org_id"],
+        organization_name=row["org_name"],
+        role=MemberRole(row["role"]),
+        expires_at=row["expires_at"],
+    )
+
+
 @strawberry.input
 class InvitationInput:
     email: str
@@ -60,6 +79,7 @@ class InvitationInput:
 
 
 InvitationPayload = Annotated[InvitationCreated | Errors, strawberry.union("InvitationPayload")]
+AcceptPayload = Annotated[Organization | NotFoundError, strawberry.union("AcceptInvitationPayload")]
 MemberPayload = Annotated[Member | Errors, strawberry.union("MemberPayload")]
 
 
@@ -116,8 +136,12 @@ class MemberMutation:
                 link = None
                 if ctx.sign_in_links:
                     code = secrets.token_urlsafe(32)
-                    await login_links.insert_link(
-                        conn, code_hash=hash_key(code), email=row["email"], expires_at=row["expires_at"]
+                    await login_links.insert_link(  # the link accepts this invitation, and no other
+                        conn,
+                        code_hash=hash_key(code),
+                        email=row["email"],
+                        expires_at=row["expires_at"],
+                        invitation_id=row["id"],
                     )
                     link = f"/login/link?code={code}"
                 details = {"email": row["email"], "role": row["role"]}
@@ -151,3 +175,22 @@ class MemberMutation:
         except Refused as refused:
             return _refusal(refused)
         return member(row)
+
+    @strawberry.mutation(
+        permission_classes=[SignedInUser],
+        description="Joins the organization of one invitation of the signed-in person's email (see "
+        "`myInvitations`); other organizations that invited the same email are not joined.",
+    )
+    async def accept_invitation(self, info: CtxInfo, id: uuid.UUID) -> AcceptPayload:
+        user = info.context.user
+        assert user is not None  # SignedInUser lets only a person through
+        if user.email is None:
+            return not_found("invitation", "id")
+        async with info.context.db.write() as conn:
+            joined = await members.join(conn, id, user.user_id, user.email)
+            if joined is None:
+                return not_found("invitation", "id")
+            rows = await organizations.get_organizations(conn, [joined["org_id"]])
+        row = rows[0]
+        assert row is not None  # the invitation's organization: an organization's deletion removes its invitations
+        return Organization.from_row(row, joined["role"])

@@ -20,7 +20,11 @@ MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
 class InOrganization(BasePermission):
     """Data queries and mutations: the caller acts in exactly one organization."""
 
-    message = "You are not a member of any organization yet: create one first (createOrganization)."
+    message = (
+        "This acts in an organization: you belong to none yet (create one: createOrganization, or accept an "
+        "invitation: acceptInvitation), or to several and must name one with X-Organization-Id (organizations "
+        "lists them)."
+    )
     error_extensions = {"code": "FORBIDDEN"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:

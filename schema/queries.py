@@ -22,7 +22,7 @@ from db.queries import (
 from db.types import utcnow
 from execution.rows import Rows
 from schema.errors import BadInput
-from schema.member_mutations import Invitation, Member, invitation, member
+from schema.member_mutations import Invitation, Member, PendingInvitation, invitation, member, pending_invitation
 from schema.permissions import ADMIN, DATA, InOrganization, SignedInUser
 from schema.types import (
     VARIABLE_VALUE_ROWS,
@@ -285,6 +285,17 @@ class Query:
         async with info.context.db.read() as conn:
             rows = await api_keys.list_keys(conn, info.context.org_id)
         return [ApiKey.from_row(r) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[SignedInUser],
+        description="Invitations of the signed-in person's email that wait for them (`acceptInvitation`).",
+    )
+    async def my_invitations(self, info: CtxInfo) -> list[PendingInvitation]:
+        user = info.context.user
+        if user is None or user.email is None:
+            return []
+        async with info.context.db.read() as conn:
+            return [pending_invitation(r) for r in await members.pending_for(conn, user.email)]
 
     @strawberry.field(description="The organizations the signed-in user belongs to; an API key sees its own.")
     async def organizations(self, info: CtxInfo) -> list[Organization]:

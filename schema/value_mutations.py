@@ -9,7 +9,7 @@ loser's writes roll back: nothing is written twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import orjson
@@ -17,6 +17,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from db import models
+from db.engine import missing_reference
 from db.idempotency import Claim, KeyTaken, claim_with_answer, fingerprint, lookup, well_formed
 from db.prepared import Runner
 from db.queries import learners, pipelines, values
@@ -90,7 +91,7 @@ def _new_value(ctx: Context, item: SetVariableInput, stored: Any, number: float 
 
 
 async def _carry(
-    conn: Runner, org: uuid.UUID, new: values.NewValue, source_value_id: uuid.UUID, source_type: str
+    conn: Runner, org: uuid.UUID, new: values.NewValue, source: dict[str, Any], source_type: str
 ) -> list[Propagation]:
     """Records what each active connection from the new value's variable carries into its target, in the set's
     transaction: all the targets' rows at once. Raises `_Rollback` if a target cannot take the value."""
@@ -109,10 +110,10 @@ async def _carry(
             recorded_by_key_id=new.recorded_by_key_id,
             recorded_by_user=new.recorded_by_user,
         )
-        carried.append(values.Carried(target, source_value_id, connection["connection_id"]))
+        carried.append(values.Carried(target, source["id"], connection["connection_id"]))
         if connection["course_id"] is not None:  # a learner receiving a value in a course is enrolled in it
             courses_reached.append(connection["course_id"])
-    rows = await values.record_carried(conn, org, carried)
+    rows = await values.record_carried(conn, org, carried, source["recorded_at"])
     if courses_reached:
         await learners.ensure_enrolled_in(conn, org, new.learner_id, courses_reached)
     return [
@@ -148,15 +149,13 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
     else:
         expected = input.expected_value_id
         written = await values.record_value_if_current(conn, org, new, expected)
-        if written is None:
+        if written is None:  # nothing was written: the refusal commits with the idempotency claim, if any
             now = await values.current_value(conn, org, input.variable_id, input.learner_id, input.course_run_id)
             wanted = "no value yet" if expected is None else f"value {expected}"
-            raise _Rollback(
-                ValueConflictError(
-                    message=f"the current value is not the expected one ({wanted})",
-                    field="expectedValueId",
-                    current=VariableValue.from_row(now) if now else None,
-                )
+            return ValueConflictError(
+                message=f"the current value is not the expected one ({wanted})",
+                field="expectedValueId",
+                current=VariableValue.from_row(now) if now else None,
             )
         row = written
     course_id = target.course_id or target.run_course_id
@@ -166,7 +165,7 @@ async def _set_one(ctx: Context, conn: Runner, input: SetVariableInput) -> Varia
         )
     carried: list[Propagation] = []
     if target.feeds:  # read only when a connection exists: a plain set costs no statement more
-        carried = await _carry(conn, org, new, row["id"], target.type)
+        carried = await _carry(conn, org, new, row, target.type)
     ctx.carried[row["id"]] = carried
     return VariableValue.from_row(row)
 
@@ -210,7 +209,9 @@ def _checked(
     return problems, coerced
 
 
-async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -> RecordedValues | UserError:
+async def _set_many(
+    ctx: Context, conn: Runner, items: list[SetVariableInput], validate_only: bool = False
+) -> RecordedValues | UserError:
     """A batch inside the caller's transaction: every item checked first (three statements whatever the size), then
     the history and current values written in two batches, enrolments in a third."""
     if not 1 <= len(items) <= MAX_BATCH:
@@ -227,6 +228,8 @@ async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -
     if problems:
         count = f"{len(problems)} of {len(items)} items" if len(problems) > 1 else "1 item"
         return BatchError(message=f"nothing was recorded: {count} cannot be", field="values", items=problems)
+    if validate_only:
+        return RecordedValues(data=[])
     news, enrolments = [], []
     for item, (stored, number) in zip(items, coerced, strict=True):
         variable = found.variables[item.variable_id]
@@ -238,7 +241,7 @@ async def _set_many(ctx: Context, conn: Runner, items: list[SetVariableInput]) -
     await learners.ensure_enrolled_many(conn, org, enrolments)
     for new, row in zip(news, rows, strict=True):
         variable = found.variables[new.variable_id]
-        carried = await _carry(conn, org, new, row["id"], variable["type"]) if variable["feeds"] else []
+        carried = await _carry(conn, org, new, row, variable["type"]) if variable["feeds"] else []
         ctx.carried[row["id"]] = carried
     return RecordedValues(data=[VariableValue.from_row(row) for row in rows])
 
@@ -249,14 +252,16 @@ def _reference(answer: Any) -> dict[str, Any]:
         return {"value_ids": [str(answer.id)]}
     if isinstance(answer, RecordedValues):
         return {"value_ids": [str(v.id) for v in answer.data]}
-    error = {"type": type(answer).__name__, "message": answer.message, "field": answer.field}
+    error: dict[str, Any] = {"type": type(answer).__name__, "message": answer.message, "field": answer.field}
     if isinstance(answer, BatchError):
         error["items"] = [vars(item) for item in answer.items]
+    if isinstance(answer, ValueConflictError):
+        error["current_id"] = str(answer.current.id) if answer.current is not None else None
     return {"error": error}
 
 
 _REPLAYABLE_ERRORS: dict[str, type[UserError]] = {
-    cls.__name__: cls for cls in (NotFoundError, InvalidInputError, ConflictError, BatchError)
+    cls.__name__: cls for cls in (NotFoundError, InvalidInputError, ConflictError, BatchError, ValueConflictError)
 }
 
 
@@ -266,6 +271,10 @@ async def _replayed(ctx: Context, reference: dict[str, Any], batch: bool) -> Any
         cls = _REPLAYABLE_ERRORS[error.pop("type")]
         if "items" in error:
             error["items"] = [ItemError(**item) for item in error["items"]]
+        if "current_id" in error:  # the value that was current when the compare-and-set lost
+            current_id = error.pop("current_id")
+            row = await ctx.loaders.value.load(uuid.UUID(current_id)) if current_id else None
+            error["current"] = VariableValue.from_row(row) if row is not None else None
         return cls(**error)
     ids = [uuid.UUID(i) for i in reference["value_ids"]]
     rows = await ctx.loaders.value.load_many(ids)
@@ -277,10 +286,14 @@ async def _write(
     ctx: Context,
     work: Callable[[Runner], Awaitable[Any]],
     idempotency: tuple[str, Any] | None,
+    learner_ids: Sequence[uuid.UUID],
     *,
     batch: bool,
 ) -> Any:
-    """Runs `work` in one transaction; with an idempotency key, claims it there with the answer, or replays."""
+    """Runs `work` in one transaction; with an idempotency key, claims it there with the answer, or replays.
+
+    A write that met a row deleted after its checks read it (a learner erased meanwhile) is run once more: its
+    checks then see the deletion and refuse it, and it names no learner, since it writes nothing of theirs."""
     claim = None
     if idempotency is not None:
         key, asked = idempotency
@@ -290,13 +303,25 @@ async def _write(
             )
         claim = Claim(ctx.org_id, ctx.principal.actor, key, fingerprint("graphql", asked))
     try:
-        async with ctx.db.runner(transaction=True) as conn:
-            answer = await work(conn)
-            if claim is not None:
-                await claim_with_answer(conn, claim, 200, _reference(answer))
-        return answer
-    except _Rollback as stop:
-        return stop.error
+        for last in (False, True):
+            try:
+                async with ctx.db.runner(transaction=True, learner_ids=learner_ids) as conn:
+                    answer = await work(conn)
+                    if claim is not None:  # a refusal wrote nothing about its learners: it does not name them
+                        named = () if isinstance(answer, UserError) else learner_ids
+                        await claim_with_answer(conn, claim, 200, _reference(answer), named)
+                return answer
+            except _Rollback as stop:
+                if claim is None:
+                    return stop.error
+                async with ctx.db.runner(transaction=True) as conn:  # the refusal is the answer a retry gets
+                    await claim_with_answer(conn, claim, 200, _reference(stop.error))
+                return stop.error
+            except Exception as exc:
+                if last or not missing_reference(exc):
+                    raise
+                learner_ids = ()
+        raise AssertionError("unreachable")
     except KeyTaken as taken:
         if taken.claim is not claim:  # the REST request's own key, taken by a racer: its middleware replays
             raise
@@ -326,27 +351,40 @@ class ValueMutation:
         self, info: CtxInfo, input: SetVariableInput, idempotency_key: str | None = None
     ) -> VariableValuePayload:
         ctx = info.context
+        learner_ids = (input.learner_id,)
         if idempotency_key is None:  # the hot path: no claim, no closure
             try:
-                async with ctx.db.runner(transaction=True) as conn:
+                async with ctx.db.runner(transaction=True, learner_ids=learner_ids) as conn:
                     return await _set_one(ctx, conn, input)  # type: ignore[return-value]  # a UserError is one of the union
             except _Rollback as stop:
                 return stop.error  # type: ignore[return-value]  # likewise
-        return await _write(
-            ctx, lambda conn: _set_one(ctx, conn, input), (idempotency_key, ["set", _asked(input)]), batch=False
-        )
+            except Exception as exc:
+                if not missing_reference(exc):
+                    raise
+            return await _write(ctx, lambda conn: _set_one(ctx, conn, input), None, (), batch=False)  # run again
+        idempotency = (idempotency_key, ["set", _asked(input)])
+        return await _write(ctx, lambda conn: _set_one(ctx, conn, input), idempotency, learner_ids, batch=False)
 
     @strawberry.mutation(
         permission_classes=VALUES,
         description="Records 1 to 1,000 values in one transaction, all or none: a `BatchError` names every item that "
-        "cannot be recorded. Each is carried along its variable's connections.",
+        "cannot be recorded. Each is carried along its variable's connections. With `validateOnly`, every item is "
+        "checked and nothing is recorded (no error: an empty `data`).",
     )
     async def set_variables(
-        self, info: CtxInfo, input: SetVariablesInput, idempotency_key: str | None = None
+        self,
+        info: CtxInfo,
+        input: SetVariablesInput,
+        idempotency_key: str | None = None,
+        validate_only: bool = False,
     ) -> RecordedValuesPayload:
         ctx = info.context
         items = input.values
+        if validate_only:
+            async with ctx.db.runner() as conn:
+                return await _set_many(ctx, conn, items, validate_only=True)  # type: ignore[return-value]  # one of the union
         idempotency = None
         if idempotency_key is not None:
             idempotency = (idempotency_key, ["set-many", [_asked(item) for item in items]])
-        return await _write(ctx, lambda conn: _set_many(ctx, conn, items), idempotency, batch=True)
+        learner_ids = sorted({item.learner_id for item in items})
+        return await _write(ctx, lambda conn: _set_many(ctx, conn, items), idempotency, learner_ids, batch=True)

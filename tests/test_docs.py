@@ -13,7 +13,8 @@ from app.main import create_app
 from app.services import Services
 from db.queries import api_keys
 from rest.endpoints import ENDPOINTS
-from tests.conftest import make_settings
+from tests import factories
+from tests.conftest import GQL, make_settings, make_tenant
 
 
 async def test_openapi_describes_every_endpoint(client: httpx.AsyncClient):
@@ -104,3 +105,20 @@ async def test_examples_from_the_demo_make_every_read_and_the_set_succeed_unedit
             assert answer.status_code == endpoint.status, (path, answer.text[:200])
             tried += 1
         assert tried >= 20
+
+
+async def test_examples_come_only_from_the_demo_quickstart_loaded_not_from_an_organization_named_like_it(
+    services: Services,
+):
+    lookalike = await make_tenant(services, "Demo Academy")  # a customer's organization that shares the demo's name
+    app = create_app(services.settings, services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        gql = GQL(client, lookalike.key_headers)
+        course = await factories.course(gql)
+        number = await factories.variable(gql, course["id"])
+        learner = await factories.learner(gql, email="private@example.com", externalId="lms-private")
+        await factories.set_value(gql, number["id"], learner["id"], 3)
+    with TestClient(create_app(make_settings())) as client:
+        text = client.get("/api/openapi.json").text
+    for private in (str(lookalike.org_id), course["id"], learner["id"], "private@example.com", "lms-private"):
+        assert private not in text

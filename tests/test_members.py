@@ -13,7 +13,7 @@ from access.tokens import local_user_id, mint_local_token
 from app.services import Services
 from db.models import Role
 from db.queries.organizations import add_member
-from tests.conftest import TEST_SECRET, Tenant
+from tests.conftest import TEST_SECRET, Tenant, make_tenant
 
 
 def bearer(email: str) -> dict[str, str]:
@@ -33,7 +33,7 @@ async def roles(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
     return {m["email"]: m["role"] for m in answer.json()["data"]}
 
 
-async def test_an_invited_person_joins_with_the_role_at_first_sign_in(client, tenant, services):  # type: ignore[no-untyped-def]
+async def test_an_invited_person_joins_with_the_role_through_the_link(client, tenant, services):  # type: ignore[no-untyped-def]
     invited = await client.post(
         "/api/invitations", json={"email": "New.Colleague@Example.com", "role": "admin"}, headers=tenant.user_headers
     )
@@ -46,8 +46,10 @@ async def test_an_invited_person_joins_with_the_role_at_first_sign_in(client, te
     )
     assert pending.json()["data"]["invitations"] == [{"email": "new.colleague@example.com", "role": "ADMIN"}]
 
-    # The link signs the invitee in once; their first request makes them a member.
-    email = await redeem(services.db, body["link"].split("code=")[1])
+    # The link signs the invitee in once and makes them a member of the organization that invited them.
+    redeemed = await redeem(services.db, body["link"].split("code=")[1])
+    assert redeemed is not None and redeemed.joined == tenant.org_id
+    email = redeemed.email
     assert email == "new.colleague@example.com"
     orgs = await client.post("/graphql", json={"query": "{ organizations { id role } }"}, headers=bearer(email))
     assert orgs.json()["data"]["organizations"] == [{"id": str(tenant.org_id), "role": "admin"}]
@@ -119,3 +121,68 @@ async def test_every_member_sees_who_belongs(client, tenant, services, role):  #
     _, headers = await join(services, tenant, role)
     answer = await client.get("/api/members", headers=headers)
     assert answer.status_code == 200 and len(answer.json()["data"]) == 2
+
+
+INVITE = (
+    "mutation($e: String!) { inviteMember(input: {email: $e, role: OWNER}) { ... on InvitationCreated { id link } } }"
+)
+ACCEPT = """mutation($id: UUID!) { acceptInvitation(id: $id) {
+  __typename ... on Organization { id role } ... on UserError { code } } }"""
+
+
+async def test_an_invitation_joins_its_own_organization_only_and_several_must_be_named(client, services):  # type: ignore[no-untyped-def]
+    x, o = await make_tenant(services, "X"), await make_tenant(services, "O")
+    email = "twice.invited@example.com"
+    invitations = {}
+    for tenant in (x, o):  # X invites first, as owner
+        answer = await client.post(
+            "/graphql", json={"query": INVITE, "variables": {"e": email}}, headers=tenant.user_headers
+        )
+        invitations[tenant.org_id] = answer.json()["data"]["inviteMember"]
+    person = bearer(email)
+    # Signing in is not joining: a token with the invited email is in no organization yet.
+    assert (await client.get("/api/courses", headers=person)).status_code == 403
+    redeemed = await redeem(services.db, invitations[o.org_id]["link"].split("code=")[1])
+    assert redeemed is not None and redeemed.joined == o.org_id
+    orgs = await client.post("/graphql", json={"query": "{ organizations { id } }"}, headers=person)
+    assert orgs.json()["data"]["organizations"] == [{"id": str(o.org_id)}]
+    assert email not in await roles(client, x)
+    # X's invitation waits for the person, who accepts it on purpose.
+    mine = await client.post(
+        "/graphql", json={"query": "{ myInvitations { id organizationName role } }"}, headers=person
+    )
+    assert mine.json()["data"]["myInvitations"] == [
+        {"id": invitations[x.org_id]["id"], "organizationName": "X", "role": "OWNER"}
+    ]
+    accepted = await client.post(
+        "/graphql", json={"query": ACCEPT, "variables": {"id": invitations[x.org_id]["id"]}}, headers=person
+    )
+    assert accepted.json()["data"]["acceptInvitation"] == {
+        "__typename": "Organization",
+        "id": str(x.org_id),
+        "role": "owner",
+    }
+    again = await client.post(
+        "/graphql", json={"query": ACCEPT, "variables": {"id": invitations[x.org_id]["id"]}}, headers=person
+    )
+    assert again.json()["data"]["acceptInvitation"] == {"__typename": "NotFoundError", "code": "not_found"}
+    # In two organizations, a request must name one: never a silent default.
+    unnamed = await client.get("/api/courses", headers=person)
+    assert unnamed.status_code == 403 and "X-Organization-Id" in unnamed.json()["message"]
+    for tenant in (x, o):
+        named = await client.get("/api/courses", headers={**person, "X-Organization-Id": str(tenant.org_id)})
+        assert named.status_code == 200
+
+
+async def test_another_persons_invitation_cannot_be_accepted(client, tenant):  # type: ignore[no-untyped-def]
+    answer = await client.post(
+        "/graphql", json={"query": INVITE, "variables": {"e": "a@example.com"}}, headers=tenant.user_headers
+    )
+    invitation = answer.json()["data"]["inviteMember"]["id"]
+    stranger = bearer("b@example.com")
+    accepted = await client.post("/graphql", json={"query": ACCEPT, "variables": {"id": invitation}}, headers=stranger)
+    assert accepted.json()["data"]["acceptInvitation"]["__typename"] == "NotFoundError"
+    refused = await client.post(
+        "/graphql", json={"query": ACCEPT, "variables": {"id": invitation}}, headers=tenant.key_headers
+    )
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

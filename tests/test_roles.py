@@ -62,11 +62,13 @@ MUTATIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "revokeApiKey": with_id("revokeApiKey(id: $id)"),
     "rollApiKey": with_id("rollApiKey(id: $id)"),
     "createOrganization": plain('createOrganization(name: "Another org")'),
+    "acceptInvitation": with_id("acceptInvitation(id: $id)"),
 }
-# Who may run each: data changes for owners and admins, keys too; creating an organization for anyone signed in.
+# Who may run each: data changes for owners and admins, keys too; creating an organization or accepting an
+# invitation for anyone signed in.
 EVERYONE = {"owner", "admin", "member"}
 MANAGERS = {"owner", "admin"}
-ALLOWED = {name: MANAGERS for name in MUTATIONS} | {"createOrganization": EVERYONE}
+ALLOWED = {name: MANAGERS for name in MUTATIONS} | {"createOrganization": EVERYONE, "acceptInvitation": EVERYONE}
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ async def test_a_member_reads_but_changes_nothing_over_rest_and_graphql(client, 
 # Which mutations each API key scope may run: the read scope none, the write scope values only, full access all
 # but the ones that need a person.
 PEOPLE_ONLY = {"createApiKey", "revokeApiKey", "rollApiKey", "inviteMember", "changeMemberRole", "removeMember",
-               "createOrganization"}  # fmt: skip
+               "createOrganization", "acceptInvitation"}  # fmt: skip
 BY_SCOPE = {
     "read": set(),
     "write": {"setVariable", "setVariables"},

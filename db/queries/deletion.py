@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.idempotency import keys as idempotency_keys
@@ -72,13 +72,17 @@ async def delete_variable(conn: AsyncConnection, org_id: uuid.UUID, variable_id:
 async def erase_learner(conn: AsyncConnection, org_id: uuid.UUID, learner_id: uuid.UUID) -> bool:
     """Every trace of a learner: the row, and by cascade their values (history and current, carried copies
     included, since they are the learner's too) and enrolments; and the stored answers of idempotent requests
-    that named them. False when there is no such learner in the organization."""
+    that named them, answered or not yet (an answer stored later then finds no claim). False when there is no such
+    learner in the organization. A write racing the erasure either commits first (and its rows go by cascade) or
+    meets the deleted row and is answered 404 (`schema.value_mutations`)."""
     gone = await conn.execute(delete(learners).where(learners.c.org_id == org_id, learners.c.id == learner_id))
     if not gone.rowcount:
         return False
+    named = str(learner_id)
     await conn.execute(
         delete(idempotency_keys).where(
-            idempotency_keys.c.org_id == org_id, idempotency_keys.c.response.contains(str(learner_id))
+            idempotency_keys.c.org_id == org_id,
+            or_(idempotency_keys.c.response.contains(named), idempotency_keys.c.learner_ids.contains(named)),
         )
     )
     return True

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Invitation, Role
+from db.queries import audit
 from db.queries.common import table
-from db.queries.organizations import members
+from db.queries.organizations import members, organizations
 from db.queries.pipelines import Refused
 from db.types import utcnow
 
@@ -106,36 +107,54 @@ async def remove(conn: AsyncConnection, org_id: uuid.UUID, user_id: str, *, acto
     return target
 
 
-async def accept_pending(conn: AsyncConnection, user_id: str, email: str) -> list[RowMapping]:
-    """Makes the signed-in person a member of every organization that invited their email (and that they are not
-    in yet); answers the accepted invitations."""
+async def accept(conn: AsyncConnection, invitation_id: uuid.UUID, user_id: str, email: str) -> RowMapping | None:
+    """Makes the signed-in person a member of the organization of this one invitation, if it is pending and for
+    their email (and they are not a member there yet); answers the accepted invitation, or None. Other
+    organizations that invited the same email are not joined: each invitation is accepted on its own."""
     now = utcnow()
-    pending = (await conn.execute(select(invitations).where(*_pending_for(email, now)))).mappings().all()
-    accepted = []
-    for invitation in pending:
-        try:
-            async with conn.begin_nested():
-                await conn.execute(
-                    insert(members).values(
-                        id=uuid.uuid4(),
-                        org_id=invitation["org_id"],
-                        user_id=user_id,
-                        email=email,
-                        role=invitation["role"],
-                        created_at=now,
-                    )
+    stmt = select(invitations).where(invitations.c.id == invitation_id, *_pending_for(email, now))
+    invitation = (await conn.execute(stmt)).mappings().first()
+    if invitation is None:
+        return None
+    spent = update(invitations).where(invitations.c.id == invitation_id, invitations.c.accepted_at.is_(None))
+    if not (await conn.execute(spent.values(accepted_at=now))).rowcount:
+        return None  # accepted meanwhile by a racing request
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(members).values(
+                    id=uuid.uuid4(),
+                    org_id=invitation["org_id"],
+                    user_id=user_id,
+                    email=email,
+                    role=invitation["role"],
+                    created_at=now,
                 )
-        except IntegrityError:  # a member already (joined another way): the invitation is spent all the same
-            pass
-        else:
-            accepted.append(invitation)
-        await conn.execute(update(invitations).where(invitations.c.id == invitation["id"]).values(accepted_at=now))
-    return accepted
+            )
+    except IntegrityError:  # a member already (joined another way): the invitation is spent all the same
+        return None
+    return invitation
 
 
-async def has_pending(conn: AsyncConnection, email: str) -> bool:
-    stmt = select(invitations.c.id).where(*_pending_for(email, utcnow())).limit(1)
-    return (await conn.execute(stmt)).first() is not None
+async def join(conn: AsyncConnection, invitation_id: uuid.UUID, user_id: str, email: str) -> RowMapping | None:
+    """`accept`, recorded in the invitation's organization's audit log."""
+    joined = await accept(conn, invitation_id, user_id, email)
+    if joined is not None:
+        details = {"role": joined["role"], "invitation_id": str(joined["id"])}
+        actor = audit.Actor(f"user:{user_id}", email)
+        await audit.record(conn, joined["org_id"], actor, "member.joined", "member", None, details)
+    return joined
+
+
+async def pending_for(conn: AsyncConnection, email: str) -> list[RowMapping]:
+    """The pending invitations of an email, with their organizations' names, newest first."""
+    stmt = (
+        select(invitations, organizations.c.name.label("org_name"))
+        .join(organizations, organizations.c.id == invitations.c.org_id)
+        .where(*_pending_for(email, utcnow()))
+        .order_by(invitations.c.created_at.desc())
+    )
+    return list((await conn.execute(stmt)).mappings())
 
 
 def _pending(now: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -121,16 +121,19 @@ class Carried:
     connection_id: uuid.UUID
 
 
-async def record_carried(conn: Source, org_id: uuid.UUID, carried: Sequence[Carried]) -> list[dict[str, Any]]:
+async def record_carried(
+    conn: Source, org_id: uuid.UUID, carried: Sequence[Carried], at: datetime
+) -> list[dict[str, Any]]:
     """`record_value` for every value one source value's connections carry, each naming its origin: all the
-    history rows in one batch, then all the current values in another."""
+    history rows in one batch, then all the current values in another. Each copy is recorded `at` its source's
+    time, so copies order exactly as their sources do: of concurrent sets of one output, the one that ends
+    current there ends current in every input it feeds."""
     runner = as_runner(conn)
-    now = utcnow()
     history_rows: list[dict[str, Any]] = []
     current_rows: list[dict[str, Any]] = []
     for item in carried:
         new = item.value
-        row = history_row(org_id, new, now)  # a carried value has no course run (`Carried` sets none)
+        row = history_row(org_id, new, at)  # a carried value has no course run (`Carried` sets none)
         row["source_value_id"], row["connection_id"] = item.source_value_id, item.connection_id
         history_rows.append(row)
         current_rows.append(current_row(org_id, new, row))
@@ -413,12 +416,11 @@ async def record_value_if_current(
     conn: Source, org_id: uuid.UUID, new_value: NewValue, expected_value_id: uuid.UUID | None
 ) -> dict[str, Any] | None:
     """`record_value`, only if the current value of (variable, learner, run) is `expected_value_id` (None: there is
-    none yet); None, with the history row to roll back, otherwise. The condition is part of the write itself (an
-    UPDATE's WHERE, or an insert that yields to the unique key), so two writers expecting the same value cannot
-    both win."""
+    none yet); None, having written nothing, otherwise. The condition is part of the write itself (an UPDATE's
+    WHERE, or an insert that yields to the unique key), so two writers expecting the same value cannot both win;
+    the history row follows only a won current row."""
     runner = as_runner(conn)
     row = history_row(org_id, new_value, utcnow())
-    await runner.execute(RECORD, **row)
     new_current = current_row(org_id, new_value, row)
     if expected_value_id is None:
         won = await runner.rows(_CLAIM_CURRENT, **new_current)
@@ -431,7 +433,10 @@ async def record_value_if_current(
             expected_value_id=expected_value_id,
             **{name: new_current[name] for name in ("value_id", "value", "value_number", "recorded_at")},
         )
-    return row if won else None
+    if not won:
+        return None
+    await runner.execute(RECORD, **row)
+    return row
 
 
 _CURRENT_ONE = Prepared(
