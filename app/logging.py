@@ -1,4 +1,5 @@
-"""Logging set-up, with secrets passed in query strings (`?apiKey=`, sign-in `?code=`) redacted from every line."""
+"""Logging set-up, with secrets passed in query strings (`?apiKey=`, sign-in `?code=`) and email addresses (a
+learner's, in a path or a search) redacted from every line: logs outlive an erasure, and must not name the person."""
 
 from __future__ import annotations
 
@@ -25,8 +26,16 @@ def _hide(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+# An email address in a path segment or a parameter, its @ written out or percent-encoded.
+_EMAIL = re.compile(r"[^\s/?&=;\"'<>]+(?:@|%40)[^\s/?&=;\"'<>]+")
+
+
 def redact(text: str) -> str:
-    return _PARAMETER.sub(_hide, text) if "=" in text else text
+    if "=" in text:
+        text = _PARAMETER.sub(_hide, text)
+    if "@" in text or "%40" in text:
+        text = _EMAIL.sub("[email]", text)
+    return text
 
 
 class RedactApiKeys(logging.Filter):

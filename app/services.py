@@ -48,7 +48,11 @@ class Services:
             cache_seconds=settings.api_key_cache_seconds,
             last_used_interval=settings.last_used_write_interval_seconds,
         )
-        limits = RateLimits(settings.rate_limits, settings.redis_url) if settings.rate_limit_enabled else None
+        limits = (
+            RateLimits(settings.rate_limits, settings.redis_url, redis_timeout=settings.redis_timeout_seconds)
+            if settings.rate_limit_enabled
+            else None
+        )
         # Cursors are signed with the operator's secret key, else the token secret (several instances must share one).
         cursor_secret = settings.secret_key or secret or embedded_jwt_secret(settings)
         usage = UsageCounter(db)

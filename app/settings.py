@@ -42,6 +42,9 @@ class Settings:
     jwks_algorithms: tuple[str, ...] = ("ES256", "RS256")
     rate_limits: str = DEFAULT_RATE_LIMITS
     rate_limit_enabled: bool = True
+    # How long a rate-limit call may wait on Redis before this process counts alone for a while: short, so a slow
+    # Redis never slows the API down.
+    redis_timeout_seconds: float = 0.25
     environment: str = "development"
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object a line, with the request id
@@ -81,6 +84,7 @@ class Settings:
             supabase_jwt_secret=get("SUPABASE_JWT_SECRET"),
             rate_limits=get("COURSEPIPELINE_RATE_LIMITS") or DEFAULT_RATE_LIMITS,
             rate_limit_enabled=(get("COURSEPIPELINE_RATE_LIMIT_ENABLED") or "true").lower() != "false",
+            redis_timeout_seconds=float(get("COURSEPIPELINE_REDIS_TIMEOUT_SECONDS") or cls.redis_timeout_seconds),
             environment=(get("COURSEPIPELINE_ENV") or "development").lower(),
             log_level=(get("COURSEPIPELINE_LOG_LEVEL") or "info").lower(),
             log_format=(get("COURSEPIPELINE_LOG_FORMAT") or "text").lower(),

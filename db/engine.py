@@ -242,6 +242,18 @@ class _PooledRunner:
             self.tx = conn.transaction()
             try:
                 await self.tx.__aenter__()
+            except psycopg.OperationalError:
+                # The server ended the idle connection (a restart): BEGIN did nothing, so it is sent once more on a
+                # fresh one, and no caller sees the restart. (`_give_back` has the pool drop the dead ones.)
+                await self._give_back()
+                self.conn = conn = await pool.getconn()
+                runner = PsycopgRunner(conn, db.dialect, db._recorders)
+                self.tx = conn.transaction()
+                try:
+                    await self.tx.__aenter__()
+                except BaseException:
+                    await self._give_back()
+                    raise
             except BaseException:
                 await self._give_back()
                 raise

@@ -9,30 +9,21 @@ differently is skipped: the extensions only parse, validate and cache, and for t
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from graphql import DocumentNode, parse
 from graphql import ExecutionResult as CoreResult
 
+from execution.bounded import MAX_WEIGHT, Bounded
 
-class KnownDocuments:
-    def __init__(self, maxsize: int = 256) -> None:
-        self.maxsize = maxsize
-        self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
 
-    def get(self, text: str) -> DocumentNode | None:
-        document = self._documents.get(text)
-        if document is not None:
-            self._documents.move_to_end(text)
-        return document
+class KnownDocuments(Bounded[str, DocumentNode]):
+    """Accepted texts and their parsed forms, bounded in count and in text (`execution.bounded`)."""
+
+    def __init__(self, maxsize: int = 256, max_weight: int = MAX_WEIGHT) -> None:
+        super().__init__(maxsize, max_weight)
 
     def add(self, text: str) -> None:
-        self._documents[text] = parse(text)
-        if len(self._documents) > self.maxsize:
-            self._documents.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._documents)
+        if len(text) <= self.max_weight:  # else it would not be kept: not even parsed
+            self.put(text, parse(text), len(text))
 
 
 def accepted(result: CoreResult) -> bool:

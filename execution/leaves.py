@@ -10,7 +10,6 @@ non-null, a value the scalar refuses), goes through the general path, so results
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -31,6 +30,7 @@ from graphql import (
 )
 from strawberry.scalars import JSON
 
+from execution.bounded import Bounded, weight_of
 from execution.compat import (
     DEFAULT_SCALAR_REGISTRY,
     StrawberryGraphQLCoreExecutionContext,
@@ -66,10 +66,25 @@ class LeafPlans:
     ) -> None:
         self.schema = schema
         self.inline = dict(inline or {})
-        self.maxsize = maxsize
-        self.operations = operations
-        self._plans: OrderedDict[tuple[str, tuple[tuple[str, str], ...], type | None], Plan | None] = OrderedDict()
-        self._shared: OrderedDict[int, _SharedMemo] = OrderedDict()
+        # Both bounded in text too (`execution.bounded`): a shape by its names, an operation by its document text.
+        self._plans: Bounded[tuple[str, tuple[tuple[str, str], ...], type | None], Plan | None] = Bounded(maxsize)
+        self._shared: Bounded[int, _SharedMemo] = Bounded(operations)
+
+    @property
+    def maxsize(self) -> int:
+        return self._plans.maxsize
+
+    @maxsize.setter
+    def maxsize(self, value: int) -> None:
+        self._plans.maxsize = value
+
+    @property
+    def operations(self) -> int:
+        return self._shared.maxsize
+
+    @operations.setter
+    def operations(self, value: int) -> None:
+        self._shared.maxsize = value
 
     def sizes(self) -> dict[str, tuple[int, int]]:
         """Entries and bound of each cache, by name."""
@@ -89,11 +104,9 @@ class LeafPlans:
         key = (parent_type.name, tuple(shape), rows.cls if rows is not None else None)
         plans = self._plans
         if key in plans:
-            plans.move_to_end(key)
-            return plans[key]
-        plan = plans[key] = _build_plan(parent_type, shape, rows, self.inline)
-        if len(plans) > self.maxsize:
-            plans.popitem(last=False)
+            return plans.get(key)
+        plan = _build_plan(parent_type, shape, rows, self.inline)
+        plans.put(key, plan, sum(len(alias) + len(name) + 4 for alias, name in shape))
         return plan
 
     def shared(self, operation: OperationDefinitionNode, fragments: dict[str, Any]) -> _SharedMemo | None:
@@ -103,13 +116,11 @@ class LeafPlans:
         memos = self._shared
         memo = memos.get(key)
         if memo is not None and memo.operation is operation:  # held, so its id is not reused while it lives
-            memos.move_to_end(key)
             return memo
         if not _static(operation.selection_set, fragments, set()):
             return None
-        memos[key] = memo = _SharedMemo(operation)
-        if len(memos) > self.operations:
-            memos.popitem(last=False)
+        memo = _SharedMemo(operation)
+        memos.put(key, memo, weight_of(operation))
         return memo
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import MISSING, dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,6 +45,7 @@ from graphql import (
     get_operation_ast,
 )
 
+from execution.bounded import Bounded, weight_of
 from execution.coercion import Uncoerced, argument_reader, variable_coercer
 from execution.compat import (
     UNSET,
@@ -585,14 +585,21 @@ class Plans:
     def __init__(self, schema: strawberry.Schema, leaves: LeafPlans, maxsize: int = 512) -> None:
         self.leaves = leaves
         self.schema = schema
-        self.maxsize = maxsize
-        self._plans: OrderedDict[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = OrderedDict()
+        # Bounded in the documents' text too: a plan grows with its document (`execution.bounded`).
+        self._plans: Bounded[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = Bounded(maxsize)
+
+    @property
+    def maxsize(self) -> int:
+        return self._plans.maxsize
+
+    @maxsize.setter
+    def maxsize(self, value: int) -> None:
+        self._plans.maxsize = value
 
     def get(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         key = (id(document), operation_name)
         hit = self._plans.get(key)
         if hit is not None and hit[0] is document:  # the document is held, so its id is not reused meanwhile
-            self._plans.move_to_end(key)
             return hit[1]
         operation = get_operation_ast(document, operation_name)
         plan = None
@@ -601,9 +608,7 @@ class Plans:
                 plan = Plan(self.schema, self.leaves, document, operation)
             except _Unsupported:
                 plan = None
-        self._plans[key] = (document, plan)
-        if len(self._plans) > self.maxsize:
-            self._plans.popitem(last=False)
+        self._plans.put(key, (document, plan), weight_of(document))
         return plan
 
     def __len__(self) -> int:

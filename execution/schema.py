@@ -28,16 +28,21 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from execution.compat import DEFAULT_ALLOWED_OPERATION_TYPES, graphql_schema, optimized_is_awaitable
+from execution.document_cache import DocumentCache, Documents
 from execution.known import KnownDocuments, accepted
 from execution.leaves import Inline, LeafPlans, context_class
 from execution.plans import MutationRan, Plans, Replay
 
 # The extensions that only parse, validate and bound a document's text: done once per text, so known documents
 # may skip them. Any other could hook execution and is refused.
-DOCUMENT_EXTENSIONS = frozenset({AddValidationRules, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache})
+DOCUMENT_EXTENSIONS = frozenset(
+    {AddValidationRules, DocumentCache, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache}
+)
 
 
 class FastSchema(strawberry.Schema):
+    documents: Documents | None = None  # the schema's `DocumentCache` store, if it has one
+
     def __init__(
         self, *args: Any, inline_serializers: Mapping[Callable[[Any], Any], Inline] | None = None, **kwargs: Any
     ) -> None:
@@ -54,11 +59,14 @@ class FastSchema(strawberry.Schema):
 
     def cache_sizes(self) -> dict[str, tuple[int, int]]:
         """Entries and bound of every cache the engine keeps for this schema, by name."""
-        return {
+        sizes = {
             "known_documents": (len(self.known), self.known.maxsize),
             "plans": (len(self.plans), self.plans.maxsize),
             **self.leaves.sizes(),
         }
+        if self.documents is not None:
+            sizes["documents"] = (len(self.documents), self.documents.maxsize)
+        return sizes
 
     async def execute(
         self,

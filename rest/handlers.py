@@ -361,7 +361,8 @@ def _position(body: dict[str, Any], name: str) -> float:
 async def add_pipeline_node(request: Request) -> Response:
     pipeline_id = p.path_id(request, "pipeline_id")
     body = await p.json_object(request)
-    kind = _COMPONENT_KINDS.get(body.get("component_kind"))  # type: ignore[arg-type]  # any JSON value: checked
+    raw_kind = body.get("component_kind")
+    kind = _COMPONENT_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None  # any JSON value: an array too
     if kind is None:
         raise p.bad("component_kind must be course or chatbot")
     node = {

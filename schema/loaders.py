@@ -153,6 +153,16 @@ class Loaders:
         return _param_loader(self.make, self.db, self.org, values.latest_values_by_variable)
 
     @cached_property
+    def histogram(self) -> DataLoader[tuple[uuid.UUID, tuple[int, uuid.UUID | None]], list[tuple[float, float, int]]]:
+        """Keyed by (variable id, (buckets, course run id or None))."""
+        return _param_loader(
+            self.make,
+            self.db,
+            self.org,
+            lambda conn, o, ids, p: stats.histograms(conn, o, ids, buckets=p[0], course_run_id=p[1]),
+        )
+
+    @cached_property
     def aggregate(self) -> DataLoader[tuple[uuid.UUID, tuple[uuid.UUID | None, bool, bool]], stats.Aggregate]:
         """Keyed by (variable id, (course run id or None, spread wanted, distribution wanted))."""
         return _param_loader(

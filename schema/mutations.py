@@ -394,11 +394,12 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
         new = keys.generate()
         user = info.context.user
         async with info.context.db.write() as conn:
-            old = await api_keys.shorten_life(
+            shortened = await api_keys.shorten_life(
                 conn, info.context.org_id, id, utcnow() + timedelta(seconds=grace_seconds)
             )
-            if old is None:
+            if shortened is None:
                 return not_found("API key", "id")
+            old, expires_at = shortened
             row = await api_keys.insert_key(
                 conn,
                 info.context.org_id,
@@ -406,7 +407,7 @@ class Mutation(ValueMutation, PipelineMutation, DeletionMutation, MemberMutation
                 prefix=new.prefix,
                 key_hash=new.hash,
                 created_by=user.user_id if user else None,
-                expires_at=None,
+                expires_at=expires_at,  # an expiring key stays expiring: a roll renews the secret, not the term
                 scope=old["scope"],
                 course_ids=old["course_ids"],
             )

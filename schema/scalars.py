@@ -5,6 +5,7 @@ from typing import Any
 
 import orjson
 import strawberry
+from graphql import GraphQLError, StringValueNode, ValueNode
 
 from execution import Inline
 
@@ -45,11 +46,22 @@ def parse_time(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def parse_time_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> datetime:
+    """A time written in the document itself: refused as a bad input, like a time sent as a variable."""
+    if not isinstance(node, StringValueNode):
+        raise GraphQLError("DateTime takes an ISO 8601 string, e.g. 2026-11-26T17:00:00Z", node)
+    try:
+        return parse_time(node.value)
+    except ValueError as exc:
+        raise GraphQLError(f"DateTime: {exc}", node) from None
+
+
 DateTime = strawberry.scalar(
     name="DateTime",
     description="An ISO 8601 time; answered in UTC, e.g. 2026-11-26T17:00:00Z.",
     serialize=format_time,
     parse_value=parse_time,
+    parse_literal=parse_time_literal,
 )
 
 

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from db import models
-from db.queries.stats import PERCENTILES, Aggregate, CourseStats, histogram
+from db.queries.stats import PERCENTILES, Aggregate, CourseStats
 from db.types import utcnow
 from execution.rows import Row, Rows, row_shape
 from schema.context import Context
@@ -274,6 +274,8 @@ class VariableValue:
 
     @strawberry.field(description="The connection that carried this value here; null for a value recorded directly.")
     async def connection_id(self, info: CtxInfo) -> uuid.UUID | None:
+        if info.context.confined is not None:  # a key confined to courses sees no pipeline
+            return None
         row = await info.context.loaders.value.load(self.id)
         return row["connection_id"] if row else None
 
@@ -288,6 +290,8 @@ class VariableValue:
     @strawberry.field(description="The values pipelines recorded from this one, in their target variables.")
     def propagated(self, info: CtxInfo) -> list["Propagation"]:
         # Not a coroutine function: a set's own answer (every set's) is known, and returned without awaiting.
+        if info.context.confined is not None:  # a key confined to courses sees no pipeline, nor where it carried
+            return []
         known = info.context.carried.get(self.id)
         if known is not None:
             return known
@@ -367,13 +371,23 @@ class Variable:
             raise BadInput("buckets must be between 1 and 50")
         if self.type != VariableType.NUMBER:
             return []
-        async with info.context.db.read() as conn:
-            bins = await histogram(conn, info.context.org_id, self.id, buckets=buckets, course_run_id=course_run_id)
+        if course_run_id is not None and not await self._holds_run(info, course_run_id):
+            return []
+        bins = await info.context.loaders.histogram.load((self.id, (buckets, course_run_id)))
         return [HistogramBin(lower=lo, upper=hi, count=n) for lo, hi, n in bins]
 
-    @strawberry.field(description="Aggregates over current values; null if `courseRunId` names no run of yours.")
+    async def _holds_run(self, info: CtxInfo, course_run_id: uuid.UUID) -> bool:
+        """Whether the variable may hold values of this run: a run of yours, and of the variable's own course (a
+        chatbot's or organization-wide variable takes any course's)."""
+        run = await info.context.loaders.course_run.load(course_run_id)
+        return run is not None and (self.course_id is None or run["course_id"] == self.course_id)
+
+    @strawberry.field(
+        description="Aggregates over current values; null if `courseRunId` names no run of yours, or a run of "
+        "another course than the variable's."
+    )
     async def aggregate(self, info: CtxInfo, course_run_id: uuid.UUID | None = None) -> VariableAggregate | None:
-        if course_run_id is not None and await info.context.loaders.course_run.load(course_run_id) is None:
+        if course_run_id is not None and not await self._holds_run(info, course_run_id):
             return None
         wanted = _selected(info)
         spread = bool(wanted.get("numeric", set()) & {"stddev", "median", "percentiles"})

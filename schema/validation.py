@@ -1,6 +1,7 @@
 """Rules for inputs: values that must fit their variable's type, and SQLModel `Create`/`Update` validation."""
 
 import math
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -13,6 +14,7 @@ MAX_TEXT = 10_000
 MAX_NESTING = 32  # arrays and objects inside one another in a JSON value
 # Numbers are kept exactly below this magnitude; beyond it JSON parsers (ours included) turn integers into doubles.
 MAX_MAGNITUDE = 2**63
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 class ValueRejected(ValueError):
@@ -26,25 +28,22 @@ def coerce_value(kind: VariableType, raw: Any) -> tuple[Any, float | None]:
     if kind is VariableType.NUMBER:
         if isinstance(raw, bool):
             raise ValueRejected("a number variable takes a number, not true/false")
-        number: float
+        stored: Any
         if isinstance(raw, int | float):
-            if not -MAX_MAGNITUDE < raw < MAX_MAGNITUDE:
-                raise ValueRejected("a number's magnitude must be below 2^63 (send larger ones as text)")
-            number = float(raw)
-            stored: Any = raw
+            stored = raw
         elif isinstance(raw, str):
-            try:
-                number = float(raw.strip())
+            text = raw.strip()
+            try:  # an integer's text is read exactly: through a float, 2^63 - 1 would round up to 2^63
+                stored = int(text) if _INTEGER.fullmatch(text) else float(text)
             except ValueError:
                 raise ValueRejected(f"{raw[:50]!r} is not a number") from None
-            stored = int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
         else:
             raise ValueRejected("a number variable takes a number or a numeric string")
-        if not math.isfinite(number):
+        if isinstance(stored, float) and not math.isfinite(stored):
             raise ValueRejected("a number must be finite")
-        if abs(number) >= MAX_MAGNITUDE:
+        if not -MAX_MAGNITUDE < stored < MAX_MAGNITUDE:  # compared exactly, an int as an int
             raise ValueRejected("a number's magnitude must be below 2^63 (send larger ones as text)")
-        return stored, number
+        return stored, float(stored)
     if kind is VariableType.BOOLEAN:
         if isinstance(raw, bool):
             return raw, None

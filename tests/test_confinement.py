@@ -45,6 +45,7 @@ async def world(client: httpx.AsyncClient, tenant: Tenant, gql: GQL) -> dict[str
     assert made.status_code == 201, made.text
     assert made.json()["course_ids"] == [seen["id"]]
     w["headers"] = {"X-API-Key": made.json()["key"]}
+    w["full_headers"] = tenant.key_headers
     return w
 
 
@@ -88,7 +89,9 @@ async def test_writes_reach_only_the_courses_of_the_key(client, world, tenant): 
     seen = await client.post("/api/variables/set", json={"variable_id": world["seen_var"]["id"], "learner_id": learner,
                                                          "value": 11}, headers=h)  # fmt: skip
     assert seen.status_code == 201
-    assert [p["variable_id"] for p in seen.json()["propagated"]] == [world["bot_var"]["id"]]  # the pipeline still runs
+    assert seen.json()["propagated"] == []  # the pipeline still runs, out of the key's sight
+    carried = await client.get(f"/api/learners/{learner}/variables", headers=tenant.key_headers)
+    assert {v["name"]: v["value"] for v in carried.json()["data"]}["heard"] == 11
     for name in ("hidden_var", "bot_var", "org_var"):
         body = {"variable_id": world[name]["id"], "learner_id": learner, "value": 1}
         assert (await client.post("/api/variables/set", json=body, headers=h)).status_code == 404, name
@@ -162,3 +165,27 @@ async def test_a_rolled_key_keeps_its_confinement(client, world, tenant):  # typ
     assert rolled.json()["course_ids"] == [world["seen"]["id"]]
     new = {"X-API-Key": rolled.json()["key"]}
     assert [c["name"] for c in (await client.get("/api/courses", headers=new)).json()["data"]] == ["Seen"]
+
+
+async def test_a_confined_key_sees_no_trace_of_where_its_values_were_carried(client, world):  # type: ignore[no-untyped-def]
+    h, learner = world["headers"], world["learner"]["id"]
+    hidden_ids = {world["bot_var"]["id"], world["hidden_var"]["id"]}
+    body = {"variable_id": world["seen_var"]["id"], "learner_id": learner, "value": 11}
+    answers = [
+        await client.post("/api/variables/set", json=body, headers=h),
+        await client.post("/api/variables/set-many", json={"values": [body]}, headers=h),
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].json()["propagated"] == [] and answers[1].json()["data"][0]["propagated"] == []
+    query = """query($id: UUID!) { variable(id: $id) { incoming { id } outgoing { id }
+      values { id connectionId source { id } propagated { variableId valueId connectionId } } } }"""
+    graph = await client.post(
+        "/graphql", json={"query": query, "variables": {"id": world["seen_var"]["id"]}}, headers=h
+    )
+    text = graph.text
+    assert "errors" not in graph.json(), text
+    leaked = [i for i in hidden_ids if i in text]
+    assert leaked == [] and '"connectionId":null' in text and '"propagated":[]' in text
+    # The organization's own key sees them.
+    full = await client.post("/api/variables/set", json=body, headers=world["full_headers"])
+    assert [p["variable_id"] for p in full.json()["propagated"]] == [world["bot_var"]["id"]]

@@ -1,6 +1,6 @@
-"""A PostgreSQL restart drops every pooled connection. Afterwards no request is a 500: reads retry once on a fresh
-connection and succeed, and a write that meets a dead connection is a 503 with Retry-After, then succeeds when
-retried. (Simulated by terminating the app's server processes, which is what a restart does to them.)"""
+"""A PostgreSQL restart drops every pooled connection. Afterwards no caller sees it: reads retry once on a fresh
+connection, and a write whose first statement meets a dead connection (it has done nothing yet) begins again on a
+fresh one. (Simulated by terminating the app's server processes, which is what a restart does to them.)"""
 
 from __future__ import annotations
 
@@ -37,9 +37,7 @@ def _terminate_other_backends() -> int:
     return int(killed)
 
 
-async def test_after_a_restart_reads_recover_at_once_and_writes_fail_cleanly(
-    fast_client: httpx.AsyncClient, tenant: Tenant
-):
+async def test_after_a_restart_reads_and_writes_recover_at_once(fast_client: httpx.AsyncClient, tenant: Tenant):
     client, gql, h = fast_client, GQL(fast_client, tenant.key_headers), tenant.key_headers
     course = await f.course(gql)
     variable = await f.variable(gql, course["id"], "NUMBER", "score")
@@ -56,15 +54,9 @@ async def test_after_a_restart_reads_recover_at_once_and_writes_fail_cleanly(
             assert response.status_code == 200, (path, response.text)
     body = {"variable_id": variable["id"], "learner_id": learner["id"], "value": 2}
     assert _terminate_other_backends() > 0
-    statuses = []
-    for _ in range(4):
-        response = await client.post("/api/variables/set", json=body, headers=h)
-        statuses.append(response.status_code)
-        assert response.status_code in (201, 503), response.text
-        if response.status_code == 503:
-            assert response.headers["retry-after"] and response.json()["error"] == "unavailable"
-        else:
-            break
-    assert statuses[-1] == 201
+    response = await client.post("/api/variables/set", json=body, headers=h)
+    assert response.status_code == 201, response.text
+    assert _terminate_other_backends() > 0  # a write through SQLAlchemy's pool (checked at checkout) too
+    assert (await f.course(gql, "After the restart"))["name"] == "After the restart"
     graph = await gql("query($id: UUID!) { learner(id: $id) { variables { value } } }", {"id": learner["id"]})
     assert graph["learner"]["variables"] == [{"value": 2}]

@@ -214,3 +214,110 @@ async def test_oversized_headers_are_refused_with_431_before_they_are_parsed(cli
     response = await client.get("/api/courses", headers={"Authorization": "Bearer " + "x" * 1_000_000})
     assert response.status_code == 431 and response.json()["error"] == "headers_too_large"
     assert response.headers["x-request-id"]
+
+
+async def test_a_component_kind_of_any_json_type_is_a_400(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    pipeline = await f.pipeline(gql)
+    course = await f.course(gql)
+    for kind in ({"a": 1}, ["course"], 3, None, True):
+        body = {"component_kind": kind, "component_id": course["id"]}
+        _refused(await client.post(f"/api/pipelines/{pipeline['id']}/nodes", json=body, headers=tenant.key_headers))
+
+
+async def test_a_run_of_another_course_is_not_found_for_a_variables_figures(
+    client: httpx.AsyncClient, gql: GQL, tenant: Tenant
+):
+    w = await _world(gql)
+    other = await f.course(gql)
+    own_run, other_run = await f.run(gql, w["course"]["id"]), await f.run(gql, other["id"])
+    path = f"/api/variables/{w['number']['id']}/aggregate"
+    assert (
+        await client.get(path, params={"course_run_id": own_run["id"]}, headers=tenant.key_headers)
+    ).status_code == 200
+    assert (
+        await client.get(path, params={"course_run_id": other_run["id"]}, headers=tenant.key_headers)
+    ).status_code == 404
+    histogram = """query($id: UUID!, $run: UUID) { variable(id: $id) { histogram(courseRunId: $run) { count } } }"""
+    await f.set_value(gql, w["number"]["id"], w["learner"]["id"], 5, own_run["id"])
+    bins = await gql(histogram, {"id": w["number"]["id"], "run": own_run["id"]})
+    assert bins["variable"]["histogram"] == [{"count": 1}]
+    assert (await gql(histogram, {"id": w["number"]["id"], "run": other_run["id"]}))["variable"]["histogram"] == []
+
+
+async def test_a_bad_time_written_in_the_document_is_a_validation_error(client: httpx.AsyncClient, tenant: Tenant):
+    for literal in ('"nope"', '"2026-01-01T00:00:00"', "42"):
+        query = 'mutation { createApiKey(input: {name: "x", expiresAt: %s}) { __typename } }' % literal  # noqa: UP031
+        answer = await client.post("/graphql", json={"query": query}, headers=tenant.user_headers)
+        assert answer.status_code == 200
+        error = answer.json()["errors"][0]
+        assert "DateTime" in error["message"] and "INTERNAL" not in str(error), error
+
+
+async def test_a_request_runs_at_most_ten_mutation_fields(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    w = await _world(gql)
+    field = 'f%d: setVariable(input: {variableId: "%s", learnerId: "%s", value: %d}) { __typename }'
+    fields = [field % (i, w["number"]["id"], w["learner"]["id"], i) for i in range(11)]
+    fragment = "fragment More on Mutation { %s }" % fields[10]  # noqa: UP031
+    joined = " ".join(fields)
+    for document in (f"mutation {{ {joined} }}", f"mutation {{ {' '.join(fields[:10])} ...More }} {fragment}"):
+        answer = (await client.post("/graphql", json={"query": document}, headers=tenant.key_headers)).json()
+        assert answer["data"] is None and "at most 10 mutation fields" in answer["errors"][0]["message"]
+    assert await _values(client, tenant.key_headers, w["number"]["id"]) == []
+    ten = (await client.post("/graphql", json={"query": "mutation { %s }" % " ".join(fields[:10])},  # noqa: UP031
+                             headers=tenant.key_headers)).json()  # fmt: skip
+    assert "errors" not in ten and len(await _values(client, tenant.key_headers, w["number"]["id"])) == 10
+
+
+async def test_a_rolled_key_keeps_the_expiry_of_the_key_it_replaces(client: httpx.AsyncClient, tenant: Tenant):
+    made = await client.post(
+        "/api/api-keys", json={"name": "temporary", "expires_at": "2030-01-01T00:00:00Z"}, headers=tenant.user_headers
+    )
+    rolled = await client.post(f"/api/api-keys/{made.json()['id']}/roll", json={}, headers=tenant.user_headers)
+    assert rolled.status_code == 201 and rolled.json()["expires_at"] == "2030-01-01T00:00:00Z"
+
+
+async def test_histograms_of_many_variables_cost_what_their_aggregates_cost(
+    fast_client: httpx.AsyncClient, fast_services: Any, tenant: Tenant
+):
+    gql = GQL(fast_client, tenant.key_headers)
+    course = await f.course(gql)
+    learner = await f.learner(gql)
+    for i in range(4):
+        variable = await f.variable(gql, course["id"], "NUMBER", f"n{i}")
+        await f.set_value(gql, variable["id"], learner["id"], i)
+    counts = {}
+    for figure in ("aggregate { learnersWithValue }", "histogram { count }"):
+        query = "query($id: UUID!) { course(id: $id) { variables { %s } } }" % figure  # noqa: UP031
+        await gql(query, {"id": course["id"]})  # the first run makes the plan
+        with fast_services.db.recording() as statements:
+            answer = await gql(query, {"id": course["id"]})
+        counts[figure] = len(statements)
+    assert [v["histogram"] for v in answer["course"]["variables"]] == [[{"count": 1}]] * 4
+    assert counts["histogram { count }"] <= counts["aggregate { learnersWithValue }"], counts  # not one per variable
+
+
+async def test_numbers_up_to_2_63_minus_1_are_kept_exactly(client: httpx.AsyncClient, gql: GQL, tenant: Tenant):
+    w = await _world(gql)
+    for value in (2**63 - 1, -(2**63 - 1)):
+        for variable in ("number", "json"):
+            body = {"learner_id": w["learner"]["id"], "variable_id": w[variable]["id"], "value": value}
+            stored = await client.post("/api/variables/set", json=body, headers=tenant.key_headers)
+            assert stored.status_code == 201 and stored.json()["value"] == value, stored.text
+            assert (await _values(client, tenant.key_headers, w[variable]["id"]))[0] == value
+    base = {"learner_id": w["learner"]["id"], "variable_id": w["number"]["id"]}
+    text = await client.post(
+        "/api/variables/set", json={**base, "value": "9223372036854775807"}, headers=tenant.key_headers
+    )
+    assert text.json()["value"] == 2**63 - 1
+    _refused(await client.post("/api/variables/set", json={**base, "value": 2**63}, headers=tenant.key_headers))
+
+
+def test_emails_in_logged_paths_and_searches_are_redacted():
+    line = '127.0.0.1:5000 - "GET /api/learners/by-email/ada%40example.com?search=grace@example.com HTTP/1.1" 200'
+    assert redact(line) == '127.0.0.1:5000 - "GET /api/learners/by-email/[email]?search=[email] HTTP/1.1" 200'
+
+
+async def test_the_openapi_key_scope_admits_the_null_of_a_full_access_key(client: httpx.AsyncClient):
+    spec = (await client.get("/api/openapi.json")).json()
+    scope = spec["components"]["schemas"]["ApiKey"]["properties"]["scope"]
+    assert None in scope["enum"] and scope["nullable"] is True

@@ -85,18 +85,21 @@ async def touch_last_used(conn: AsyncConnection, key_id: uuid.UUID, when: dateti
 
 async def shorten_life(
     conn: AsyncConnection, org_id: uuid.UUID, key_id: uuid.UUID, until: datetime
-) -> RowMapping | None:
-    """A rolled key works until `until` (or its own earlier expiry); None if there is no such active key."""
+) -> tuple[RowMapping, datetime | None] | None:
+    """A rolled key works until `until` (or its own earlier expiry); answers the key as it is now and the expiry it
+    had before (its successor keeps that one); None if there is no such active key."""
     stmt = select(*PUBLIC_COLUMNS).where(
         api_keys.c.org_id == org_id, api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)
     )
     row = (await conn.execute(stmt.with_for_update())).mappings().first()
     if row is None:
         return None
-    if row["expires_at"] is None or row["expires_at"] > until:
+    expired_at = row["expires_at"]
+    if expired_at is None or expired_at > until:
         await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(expires_at=until))
         row = (await conn.execute(stmt)).mappings().first()
-    return row
+        assert row is not None  # locked above
+    return row, expired_at
 
 
 async def exists(conn: AsyncConnection, org_id: uuid.UUID, key_id: uuid.UUID) -> bool:

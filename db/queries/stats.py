@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.queries.common import one_of
@@ -230,42 +230,54 @@ async def course_stats(conn: AsyncConnection, org_id: uuid.UUID, course_ids: Seq
     return [result[cid] for cid in course_ids]
 
 
-async def histogram(
+async def histograms(
     conn: AsyncConnection,
     org_id: uuid.UUID,
-    variable_id: uuid.UUID,
+    variable_ids: Sequence[uuid.UUID],
     *,
     buckets: int,
     course_run_id: uuid.UUID | None = None,
-) -> list[tuple[float, float, int]]:
-    """Equal-width bins of the current numbers: (lower, upper, count). The last bin includes its upper bound.
+) -> list[list[tuple[float, float, int]]]:
+    """Equal-width bins of each variable's current numbers: (lower, upper, count), the last bin including its upper
+    bound; in one statement for every variable.
 
-    Counted in one pass as cumulative sums below each boundary (portable: no width_bucket or floor on SQLite).
-    """
+    Counted in one pass as cumulative sums below each boundary (portable: no width_bucket or floor on SQLite). The
+    boundaries are worked out in SQL as in Python, `low + width * i` in doubles, so the bins agree with them."""
     number = current.c.value_number
     filters: list[ColumnElement[bool]] = [
         current.c.org_id == org_id,
-        current.c.variable_id == variable_id,
+        one_of(conn, current.c.variable_id, variable_ids),
         number.is_not(None),
     ]
     if course_run_id is not None:
         filters.append(current.c.run_key == course_run_id)
-    low, high, total = (
-        await conn.execute(select(func.min(number), func.max(number), func.count()).where(*filters))
-    ).one()
-    if not total:
-        return []
-    low, high = float(low), float(high)
+    span = (
+        select(current.c.variable_id, func.min(number).label("low"), func.max(number).label("high"))
+        .where(*filters)
+        .group_by(current.c.variable_id)
+        .subquery("span")
+    )
+    width = (span.c.high - span.c.low) / literal(float(buckets))
+    below = [func.sum(case((number < span.c.low + width * literal(float(i)), 1), else_=0)) for i in range(1, buckets)]
+    stmt = (
+        select(current.c.variable_id, span.c.low, span.c.high, func.count(), *below)
+        .join(span, span.c.variable_id == current.c.variable_id)
+        .where(*filters)
+        .group_by(current.c.variable_id, span.c.low, span.c.high)
+    )
+    found = {}
+    for variable_id, low, high, total, *counts in (await conn.execute(stmt)).all():
+        found[variable_id] = _bins(float(low), float(high), int(total), [int(c or 0) for c in counts], buckets)
+    return [found.get(variable_id, []) for variable_id in variable_ids]
+
+
+def _bins(low: float, high: float, total: int, below: list[int], buckets: int) -> list[tuple[float, float, int]]:
     if low == high:
         return [(low, high, total)]
     width = (high - low) / buckets
-    edges = [low + width * i for i in range(1, buckets)]
-    below = [func.sum(case((number < edge, 1), else_=0)) for edge in edges]
-    counts = (await conn.execute(select(*below).where(*filters))).one()
-    cumulative = [int(c or 0) for c in counts] + [total]
     bins = []
     previous = 0
-    for i, upto in enumerate(cumulative):
+    for i, upto in enumerate([*below, total]):
         bins.append((low + width * i, high if i == buckets - 1 else low + width * (i + 1), upto - previous))
         previous = upto
     return bins
