@@ -406,3 +406,18 @@ async def test_roll_a_key_and_see_its_usage(page, signed_in, live_server):  # ty
         assert secret.startswith("cp_") and secret != tenant.key
         assert (await api.get("/api/courses", headers={"X-API-Key": secret})).status_code == 200
         assert (await api.get("/api/courses", headers=tenant.key_headers)).status_code == 401
+
+
+async def test_an_invitation_from_another_organization_is_joined_on_purpose(page, signed_in, services, client):  # type: ignore[no-untyped-def]
+    other = await make_tenant(services, "Globex Training")
+    invite = 'mutation { inviteMember(input: {email: "admin@acme.example", role: ADMIN}) { __typename } }'
+    assert (await client.post("/graphql", json={"query": invite}, headers=other.user_headers)).status_code == 200
+    await page.reload()
+    await page.get_by_text("Globex Training invited you as admin").wait_for()
+    assert await page.get_by_label("Organization").count() == 0  # not joined by signing in
+    await page.get_by_role("button", name="Join Globex Training").click()
+    switcher = page.get_by_label("Organization")
+    await switcher.wait_for()
+    assert await switcher.evaluate("s => s.options[s.selectedIndex].text") == "Globex Training"
+    await page.get_by_text("No courses yet").wait_for()
+    assert await page.get_by_text("invited you").count() == 0

@@ -5,6 +5,7 @@ import { ApiError, gql } from "../api";
 import { clearSession, currentOrg, setCurrentOrg, token } from "../session";
 import { CreateOrganization } from "../pages/CreateOrganization";
 import { ErrorPanel, Loading } from "./ErrorPanel";
+import { Invitations } from "./Invitations";
 import { useQuery } from "./useQuery";
 
 export interface Organization {
@@ -99,6 +100,13 @@ export function Layout() {
         </button>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
+        <Invitations
+          onJoined={(o) => {
+            setCurrentOrg(o.id);
+            setOrg(o.id);
+            orgs.reload();
+          }}
+        />
         {body}
       </main>
     </>
