@@ -71,7 +71,7 @@ class MutationFieldLimit(ValidationRule):
 
 
 # Built once: a new rule class per request would change the validation cache's key and defeat it.
-DEPTH_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules, MutationFieldLimit]
+VALIDATION_RULES = [*QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules, MutationFieldLimit]
 
 
 def _log_our_faults(errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -96,7 +96,7 @@ def build_schema(*, fast: bool) -> strawberry.Schema:
         # bounded in text (`execution.document_cache`). A public endpoint bounds what one document may ask for.
         "extensions": [
             lambda: DocumentCache(documents),
-            lambda: AddValidationRules(DEPTH_RULES),
+            lambda: AddValidationRules(VALIDATION_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ],
     }
