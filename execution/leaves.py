@@ -67,28 +67,8 @@ class LeafPlans:
         self.schema = schema
         self.inline = dict(inline or {})
         # Both bounded in text too (`execution.bounded`): a shape by its names, an operation by its document text.
-        self._plans: Bounded[tuple[str, tuple[tuple[str, str], ...], type | None], Plan | None] = Bounded(maxsize)
-        self._shared: Bounded[int, _SharedMemo] = Bounded(operations)
-
-    @property
-    def maxsize(self) -> int:
-        return self._plans.maxsize
-
-    @maxsize.setter
-    def maxsize(self, value: int) -> None:
-        self._plans.maxsize = value
-
-    @property
-    def operations(self) -> int:
-        return self._shared.maxsize
-
-    @operations.setter
-    def operations(self, value: int) -> None:
-        self._shared.maxsize = value
-
-    def sizes(self) -> dict[str, tuple[int, int]]:
-        """Entries and bound of each cache, by name."""
-        return {"leaf_plans": (len(self._plans), self.maxsize), "operations": (len(self._shared), self.operations)}
+        self.plans: Bounded[tuple[str, tuple[tuple[str, str], ...], type | None], Plan | None] = Bounded(maxsize)
+        self.memos: Bounded[int, _SharedMemo] = Bounded(operations)
 
     def get(
         self, parent_type: GraphQLObjectType, grouped_field_set: Any, rows: RowShape[Any] | None = None
@@ -102,7 +82,7 @@ class LeafPlans:
                 return None
             shape.append((response_name, node.name.value))
         key = (parent_type.name, tuple(shape), rows.cls if rows is not None else None)
-        plans = self._plans
+        plans = self.plans
         if key in plans:
             return plans.get(key)
         plan = _build_plan(parent_type, shape, rows, self.inline)
@@ -113,7 +93,7 @@ class LeafPlans:
         """The memo of a static operation (no directive and no fragment variable anywhere: what graphql-core
         collects from it cannot depend on the request), or None."""
         key = id(operation)
-        memos = self._shared
+        memos = self.memos
         memo = memos.get(key)
         if memo is not None and memo.operation is operation:  # held, so its id is not reused while it lives
             return memo

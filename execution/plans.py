@@ -586,19 +586,11 @@ class Plans:
         self.leaves = leaves
         self.schema = schema
         # Bounded in the documents' text too: a plan grows with its document (`execution.bounded`).
-        self._plans: Bounded[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = Bounded(maxsize)
-
-    @property
-    def maxsize(self) -> int:
-        return self._plans.maxsize
-
-    @maxsize.setter
-    def maxsize(self, value: int) -> None:
-        self._plans.maxsize = value
+        self.cache: Bounded[tuple[int, str | None], tuple[DocumentNode, Plan | None]] = Bounded(maxsize)
 
     def get(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         key = (id(document), operation_name)
-        hit = self._plans.get(key)
+        hit = self.cache.get(key)
         if hit is not None and hit[0] is document:  # the document is held, so its id is not reused meanwhile
             return hit[1]
         operation = get_operation_ast(document, operation_name)
@@ -608,8 +600,8 @@ class Plans:
                 plan = Plan(self.schema, self.leaves, document, operation)
             except _Unsupported:
                 plan = None
-        self._plans.put(key, (document, plan), weight_of(document))
+        self.cache.put(key, (document, plan), weight_of(document))
         return plan
 
     def __len__(self) -> int:
-        return len(self._plans)
+        return len(self.cache)

@@ -27,6 +27,7 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from execution.bounded import Bounded
 from execution.compat import DEFAULT_ALLOWED_OPERATION_TYPES, graphql_schema, optimized_is_awaitable
 from execution.document_cache import DocumentCache, Documents
 from execution.known import KnownDocuments, accepted
@@ -57,16 +58,21 @@ class FastSchema(strawberry.Schema):
         self.plans = Plans(self, self.leaves)
         self.execution_context_class = context_class(self.leaves)
 
-    def cache_sizes(self) -> dict[str, tuple[int, int]]:
-        """Entries and bound of every cache the engine keeps for this schema, by name."""
-        sizes = {
-            "known_documents": (len(self.known), self.known.maxsize),
-            "plans": (len(self.plans), self.plans.maxsize),
-            **self.leaves.sizes(),
+    def caches(self) -> dict[str, Bounded[Any, Any]]:
+        """Every cache the engine keeps for this schema, by name: each keyed by what callers send, so bounded."""
+        caches: dict[str, Bounded[Any, Any]] = {
+            "known_documents": self.known,
+            "plans": self.plans.cache,
+            "leaf_plans": self.leaves.plans,
+            "operations": self.leaves.memos,
         }
         if self.documents is not None:
-            sizes["documents"] = (len(self.documents), self.documents.maxsize)
-        return sizes
+            caches["documents"] = self.documents
+        return caches
+
+    def cache_sizes(self) -> dict[str, tuple[int, int]]:
+        """Entries and bound of every cache, by name."""
+        return {name: (len(cache), cache.maxsize) for name, cache in self.caches().items()}
 
     async def execute(
         self,

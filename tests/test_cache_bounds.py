@@ -21,9 +21,8 @@ BOUND = 25
 async def test_distinct_documents_leave_every_cache_at_its_bound(fast_services: Services):
     runtime = GraphQLRuntime.build(fast_services.db, lambda key_id: None, fast=True, secret="s" * 32)
     schema = runtime.schema
-    for cache in (schema.known, schema.plans, schema.leaves, schema.documents):  # type: ignore[attr-defined]
+    for cache in schema.caches().values():  # type: ignore[attr-defined]
         cache.maxsize = BOUND  # a small bound, so that a test's worth of documents passes it
-    schema.leaves.operations = BOUND  # type: ignore[attr-defined]
     context = runtime.context(ApiKeyPrincipal(uuid.uuid4(), uuid.uuid4()))
     for i in range(DOCUMENTS):
         # Aliases a caller chose: each document is a new selection shape on Course and on the page.
@@ -64,5 +63,5 @@ async def test_a_flood_of_large_distinct_documents_does_not_grow_the_process(cli
     grown = _rss_mib() - before
     assert grown < 60, f"grew by {grown:.0f} MiB"
     schema = client._transport.app.state.graphql.schema  # type: ignore[attr-defined]
-    for cache in (schema.documents, *((schema.known,) if hasattr(schema, "known") else ())):
-        assert cache.weight <= MAX_WEIGHT
+    caches = schema.caches().values() if hasattr(schema, "caches") else [schema.documents]
+    assert all(cache.weight <= MAX_WEIGHT for cache in caches)
