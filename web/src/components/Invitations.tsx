@@ -27,6 +27,7 @@ export function Invitations({ onJoined }: { onJoined: (org: Organization) => voi
         { id: invitation.id },
       );
       onJoined(outcome(data.acceptInvitation, "Organization"));
+      pending.reload();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
       pending.reload();

@@ -34,11 +34,12 @@ export function Layout() {
   const chosen = list.find((o) => o.id === org) ?? list[0];
 
   useEffect(() => {
-    if (chosen && chosen.id !== org) {
+    // Not while reloading: the list then is the one before (an organization just joined is not in it yet).
+    if (!orgs.loading && chosen && chosen.id !== org) {
       setCurrentOrg(chosen.id);
       setOrg(chosen.id);
     }
-  }, [chosen, org]);
+  }, [chosen, org, orgs.loading]);
   useEffect(() => main.current?.focus({ preventScroll: true }), [location.pathname]);
 
   if (!token()) return <Navigate to="/login" replace />;
@@ -100,13 +101,15 @@ export function Layout() {
         </button>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        <Invitations
-          onJoined={(o) => {
-            setCurrentOrg(o.id);
-            setOrg(o.id);
-            orgs.reload();
-          }}
-        />
+        {orgs.data ? ( // after the organizations: a refusal of the first request is the page's to show
+          <Invitations
+            onJoined={(o) => {
+              setCurrentOrg(o.id);
+              setOrg(o.id);
+              orgs.reload();
+            }}
+          />
+        ) : null}
         {body}
       </main>
     </>
