@@ -26,10 +26,11 @@ import logging
 from typing import Any
 
 import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from access.authenticator import header
 from access.errors import error_response
-from access.middleware import BODY_KEY, ASGIApp, Message, Receive, Scope, Send
+from access.middleware import BODY_KEY
 from access.principal import SCOPE_KEY
 from db.engine import Database
 from db.idempotency import PENDING, Claim, KeyTaken, fingerprint, lookup, store_answers, well_formed

@@ -17,24 +17,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from os import urandom
 from typing import Any
 
 import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from access.authenticator import Authenticator, header
 from access.errors import APIError, error_response
 from access.principal import SCOPE_KEY, ApiKeyPrincipal
 from access.ratelimit import Decision, RateLimits
 from access.usage import UsageCounter
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 AUTH_ERROR_KEY = "coursepipeline.auth_error"
 BODY_KEY = "coursepipeline.body"

@@ -18,9 +18,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from access.errors import error_response
-from access.middleware import STATUS_KEY, ASGIApp, Receive, Scope, Send
+from access.middleware import STATUS_KEY
 from app.services import Services
 from rest.routing import ROUTE_KEY
 

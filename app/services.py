@@ -11,7 +11,7 @@ from access.ratelimit import RateLimits
 from access.tokens import TokenVerifier
 from access.usage import UsageCounter
 from app.settings import Settings, embedded_jwt_secret
-from db.engine import Database
+from db.engine import Database, PoolSizes
 from execution import compat
 from schema.runtime import GraphQLRuntime
 
@@ -32,7 +32,8 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         fast = settings.fast_execution and compat.supported()
-        db = Database.from_url(settings.database_url, fast=fast)
+        pools = PoolSizes(settings.db_driver_pool_size, settings.db_write_pool_size, settings.db_read_pool_size)
+        db = Database.from_url(settings.database_url, fast=fast, pools=pools)
         secret = settings.supabase_jwt_secret
         if secret is None and settings.supabase_url is None:
             secret = embedded_jwt_secret(settings)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,11 @@ class Settings:
     api_key_cache_seconds: float = 5.0
     last_used_write_interval_seconds: float = 300.0
     max_body_bytes: int = 1024 * 1024
+    # Database connections per process and pool (`db.engine.PoolSizes`): size them so that every process's
+    # `driver + 2 * (writes + reads)` fits the server's (or PgBouncer's) connection limit.
+    db_driver_pool_size: int = 10
+    db_write_pool_size: int = 10
+    db_read_pool_size: int = 5
     # The execution engine (`execution/`); off, plain Strawberry and SQLAlchemy answer every request the same.
     fast_execution: bool = True
     metrics_token: str | None = field(default=None, repr=False)  # who may read /metrics; unset: nobody (404)
@@ -89,6 +95,9 @@ class Settings:
             log_level=(get("COURSEPIPELINE_LOG_LEVEL") or "info").lower(),
             log_format=(get("COURSEPIPELINE_LOG_FORMAT") or "text").lower(),
             fast_execution=(get("COURSEPIPELINE_FAST_EXECUTION") or "true").lower() != "false",
+            db_driver_pool_size=_positive(get, "COURSEPIPELINE_DB_DRIVER_POOL_SIZE", cls.db_driver_pool_size),
+            db_write_pool_size=_positive(get, "COURSEPIPELINE_DB_WRITE_POOL_SIZE", cls.db_write_pool_size),
+            db_read_pool_size=_positive(get, "COURSEPIPELINE_DB_READ_POOL_SIZE", cls.db_read_pool_size),
             metrics_token=get("COURSEPIPELINE_METRICS_TOKEN"),
             secret_key=get("COURSEPIPELINE_SECRET_KEY"),
         )
@@ -109,6 +118,15 @@ class Settings:
             raise SettingsError("production needs COURSEPIPELINE_SECRET_KEY (or SUPABASE_JWT_SECRET) to sign cursors")
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("COURSEPIPELINE_SECRET_KEY is too short for production (at least 32 characters)")
+
+
+def _positive(get: Callable[[str], str | None], name: str, default: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def embedded_jwt_secret(settings: Settings) -> str:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -95,6 +96,20 @@ def _dumps(value: Any) -> str:
 def _loads(value: Any) -> Any:
     # SQLite's JSON columns have numeric affinity: a stored number comes back already a number.
     return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSizes:
+    """Connections a process may hold, per pool (settings `COURSEPIPELINE_DB_*_POOL_SIZE`). The two SQLAlchemy
+    pools may open as many again for a burst, so a process holds at most `driver + 2 * (writes + reads)`."""
+
+    driver: int = 10  # the hot `Prepared` statements: every set and the reads of a request (PostgreSQL)
+    writes: int = 10  # write transactions through SQLAlchemy
+    reads: int = 5  # lists, searches and aggregates
+
+    @property
+    def most(self) -> int:
+        return self.driver + 2 * (self.writes + self.reads)
 
 
 def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False, prepare: bool = True) -> AsyncEngine:
@@ -314,11 +329,12 @@ class Database:
         self._recorders: list[list[str]] = []
 
     @classmethod
-    def from_url(cls, raw_url: str, *, fast: bool = True) -> Database:
+    def from_url(cls, raw_url: str, *, fast: bool = True, pools: PoolSizes | None = None) -> Database:
+        pools = pools or PoolSizes()
         # The autocommit engine serves only the reads that are not `Prepared` (lists, search, aggregates): reads
         # whose cost follows their parameters, so each gets a plan of its own (see `make_engine`).
-        read_engine = make_engine(raw_url, pool_size=5, autocommit=True, prepare=False)
-        return cls(make_engine(raw_url), read_engine, fast=fast)
+        read_engine = make_engine(raw_url, pool_size=pools.reads, autocommit=True, prepare=False)
+        return cls(make_engine(raw_url, pool_size=pools.writes), read_engine, pools.driver, fast=fast)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -26,6 +26,7 @@ TESTED: dict[str, tuple[str, str]] = {
 }
 
 try:
+    from graphql import GraphQLResolveInfo
     from graphql.execution.collect_fields import FragmentDetails, collect_fields, collect_subfields
     from graphql.execution.get_variable_signature import get_variable_signature
     from graphql.execution.values import (
@@ -88,8 +89,56 @@ __all__ = [
     "input_is_nested_too_deeply",
     "is_iterable",
     "optimized_is_awaitable",
+    "resolve_info",
     "serialize_string",
+    "share_sub_fields",
+    "strawberry_info",
 ]
+
+
+def resolve_info(
+    field_name: str,
+    field_nodes: Any,
+    return_type: Any,
+    parent_type: Any,
+    path: Any,
+    schema: Any,
+    fragments: Any,
+    root_value: Any,
+    operation: Any,
+    variable_values: Any,
+    context: Any,
+    helpers: Any,
+) -> Any:
+    """graphql-core's `GraphQLResolveInfo`, made by hand for a compiled field: its constructor (positional, with an
+    abort signal in 3.3) is not public API."""
+    return GraphQLResolveInfo(
+        field_name,
+        field_nodes,
+        return_type,
+        parent_type,
+        path,
+        schema,
+        fragments,
+        root_value,
+        operation,
+        variable_values,
+        context,
+        optimized_is_awaitable,
+        None,  # no abort signal
+        helpers,
+    )
+
+
+def strawberry_info(info_class: Any, raw: Any, field: Any) -> Any:
+    """Strawberry's `Info` around graphql-core's, as Strawberry makes it (its constructor's names are private)."""
+    return info_class(_raw_info=raw, _field=field)
+
+
+def share_sub_fields(execution_context: Any, memo: dict[Any, Any]) -> None:
+    """Has graphql-core's executor memoize sub-selections in `memo`, kept across requests of a static document (it
+    keeps them per execution, in a private attribute)."""
+    execution_context._relevant_sub_fields = memo
 
 
 def graphql_schema(schema: Any) -> Any:

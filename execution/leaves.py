@@ -37,6 +37,7 @@ from execution.compat import (
     field_definition,
     gather_with_cancel,
     serialize_string,
+    share_sub_fields,
 )
 from execution.inline import Inline
 from execution.rows import RowShape
@@ -123,7 +124,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._shared = self.leaves.shared(self.operation, self.fragments)
         if self._shared is not None:
             # graphql-core memoizes sub-selections per execution; a static document's are the same every time.
-            self._relevant_sub_fields = self._shared.subfields
+            share_sub_fields(self, self._shared.subfields)
             self._plan_memo = self._shared.plans
 
     def execute_collected_root_fields(

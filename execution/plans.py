@@ -69,6 +69,8 @@ from execution.compat import (
     graphql_schema,
     is_iterable,
     optimized_is_awaitable,
+    resolve_info,
+    strawberry_info,
 )
 from execution.dataloader import LOADS_ALONE
 from execution.leaves import EnumNames, LeafPlans, _Fallback, _gather, _static
@@ -367,7 +369,7 @@ def _resolver_step(
 
     def step(source: Any, request: _Request, parent_path: Path | None) -> Any:
         path = Path(parent_path, response_name, parent.name)
-        info = GraphQLResolveInfo(
+        info = resolve_info(
             field_name,
             nodes,
             field_def.type,
@@ -379,11 +381,9 @@ def _resolver_step(
             operation,
             request.variables,
             request.context,
-            optimized_is_awaitable,
-            None,
             _HELPERS,
         )
-        strawberry_info = info_class(_raw_info=info, _field=definition)
+        strawberry_wrapped = strawberry_info(info_class, info, definition)
         try:
             raw = read_arguments(request.variables) if read_arguments is not None else {}
             if converters is not None:
@@ -393,23 +393,23 @@ def _resolver_step(
                     if name in raw
                 }
             else:
-                kwargs = convert_arguments(raw, definition.arguments, registry, schema.config, strawberry_info)
+                kwargs = convert_arguments(raw, definition.arguments, registry, schema.config, strawberry_wrapped)
         except Exception as exc:
             raise _Bail from exc
         for permission in permissions:
-            if permission.has_permission(source, strawberry_info, **kwargs) is not True:
+            if permission.has_permission(source, strawberry_wrapped, **kwargs) is not True:
                 raise _Bail  # graphql-core refuses it, with the permission's message and code
         args = [source] if self_source else []
         for name in source_names:
             kwargs[name] = source
         if info_name is not None:
-            kwargs[info_name] = strawberry_info
+            kwargs[info_name] = strawberry_wrapped
         if mutation_root:
-            return _mutate(call, definition, source, strawberry_info, args, kwargs, complete, request, info, path)
+            return _mutate(call, definition, source, strawberry_wrapped, args, kwargs, complete, request, info, path)
         if call is not None:
             result = call(*args, **kwargs)
         else:
-            result = definition.get_result(source, info=strawberry_info, args=args, kwargs=kwargs)
+            result = definition.get_result(source, info=strawberry_wrapped, args=args, kwargs=kwargs)
         if optimized_is_awaitable(result):
             return _complete_later(result, complete, request, info, path)
         return complete(result, request, info, path)

@@ -1,8 +1,8 @@
 """The GraphQL schema: one resolver set behind `/graphql` and the REST facade alike.
 
 `build_schema(fast=...)` makes one per app: with the execution engine (`execution.FastSchema`) or as plain
-Strawberry. Both answer every document the same; see the README's "Rules for resolvers" for what the engine asks
-of the code here.
+Strawberry. Both answer every document the same; "Rules for resolvers" in docs/architecture.md says what the engine
+asks of the code here.
 """
 
 from __future__ import annotations

@@ -173,3 +173,26 @@ def test_migrations_go_up_down_and_up_again(tmp_path: Path):
     upgrade(url)
     assert "courses" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+async def test_pool_sizes_are_settings_and_bound_the_connections_a_process_holds():
+    from app.services import Services
+    from app.settings import SettingsError
+    from tests.conftest import DATABASE_URL, IS_POSTGRES
+
+    env = {"DATABASE_URL": DATABASE_URL, "COURSEPIPELINE_DB_DRIVER_POOL_SIZE": "3",
+           "COURSEPIPELINE_DB_WRITE_POOL_SIZE": "2", "COURSEPIPELINE_DB_READ_POOL_SIZE": "1"}  # fmt: skip
+    settings = Settings.from_env(env, dotenv=None)
+    assert (settings.db_driver_pool_size, settings.db_write_pool_size, settings.db_read_pool_size) == (3, 2, 1)
+    with pytest.raises(SettingsError, match="COURSEPIPELINE_DB_READ_POOL_SIZE"):
+        Settings.from_env({**env, "COURSEPIPELINE_DB_READ_POOL_SIZE": "0"}, dotenv=None)
+    services = Services.build(settings)
+    try:
+        if IS_POSTGRES:  # SQLite's file needs no pool of connections
+            db = services.db
+            sizes = [(p.size(), p._max_overflow) for p in (db.engine.pool, db.read_engine.pool)]  # type: ignore[attr-defined]
+            assert sizes == [(2, 2), (1, 1)]
+            if db._pool is not None:
+                assert db._pool.max_size == 3
+    finally:
+        await services.db.dispose()

@@ -46,3 +46,20 @@ async def test_with_the_engine_off_the_app_runs_plain_strawberry():
         await services.db.dispose()
     fast = GraphQLRuntime.build(services.db, lambda key_id: None, fast=True, secret="s" * 32)
     assert isinstance(fast.context(ApiKeyPrincipal(uuid.uuid4(), uuid.uuid4())).loaders.course, DataLoader)
+
+
+def test_the_libraries_internals_are_touched_in_compat_alone():
+    """Private constructors and attributes of graphql-core and Strawberry (and the import of either's internals)
+    are named in `execution/compat.py` only, so a new release is checked in one place."""
+    import re
+    from pathlib import Path
+
+    private = re.compile(r"_raw_info|_field=|_relevant_sub_fields|GraphQLResolveInfo\(|\._schema\b|_bind_processors")
+    found = []
+    for path in sorted(Path(compat.__file__).parent.glob("*.py")):
+        if path.name == "compat.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if private.search(line) and not line.lstrip().startswith("#"):
+                found.append(f"{path.name}:{number}: {line.strip()}")
+    assert found == []

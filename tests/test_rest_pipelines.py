@@ -1,4 +1,4 @@
-"""Chatbots and pipelines over REST: the worked example of the README, every status a refusal answers with, and
+"""Chatbots and pipelines over REST: the worked example of docs/api.md, every status a refusal answers with, and
 another organization's objects answered as missing on every new path."""
 
 from __future__ import annotations
