@@ -117,7 +117,7 @@ async def set_variable(request: Request) -> Response:
                    FROM pipeline_connections c JOIN variables v ON v.id = c.target_variable_id
                    WHERE c.org_id = %s AND c.source_variable_id = %s AND c.active_target IS NOT NULL
                    ORDER BY c.created_at, c.id""", (org, variable_id))).fetchall()  # fmt: skip
-            at = datetime.now(UTC)
+            at = now  # each copy is recorded at its source's time, as the app records it
             carried = [(uuid.uuid4(), c) for c in connections]
             async with conn.cursor() as cur:  # each statement once per target, sent together, as the app does
                 await cur.executemany(
@@ -131,8 +131,9 @@ async def set_variable(request: Request) -> Response:
             courses = [c["course_id"] for c in connections if c["course_id"] is not None]
             for course_id in courses:
                 await _enroll(conn, org, learner_id, course_id)
-            propagated = [{"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
-                           "connection_id": str(c["connection_id"])} for carried_id, c in carried]  # fmt: skip
+            if caller.courses is None:  # a key confined to courses sees nothing of pipelines, as in the app
+                propagated = [{"variable_id": str(c["variable_id"]), "value_id": str(carried_id),
+                               "connection_id": str(c["connection_id"])} for carried_id, c in carried]  # fmt: skip
         answer = {"id": str(value_id), "variable_id": str(variable_id), "learner_id": str(learner_id),
                   "course_run_id": None, "value": value, "recorded_at": _time(now),
                   "propagated": propagated}  # fmt: skip

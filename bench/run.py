@@ -338,8 +338,9 @@ def _pair_ratios(apps: list[float], refs: list[float]) -> list[float]:
     return [round(a / r, 3) for a, r in zip(apps, refs, strict=True) if r]
 
 
-def same_answers(app: str, ref: str, data: Dataset) -> None:
-    """Before timing anything: both servers give the same answers, so the ratios compare the same work."""
+def same_answers(app: str, ref: str, data: Dataset, database_url: str) -> None:
+    """Before timing anything: both servers give the same answers, so the ratios compare the same work (a key
+    confined to courses sees nothing of where a value was carried: both carry it, as the database shows)."""
     headers = {"X-API-Key": data.api_key}
     paths = [f"/api/learners/{learner}/variables" for learner in data.learner_ids[:3]]
     paths.append(f"/api/variables/{data.big_variable_id}/values?limit=100")
@@ -357,8 +358,16 @@ def same_answers(app: str, ref: str, data: Dataset) -> None:
             same = ours.keys() == theirs.keys() and [p["variable_id"] for p in ours.get("propagated", ())] == [
                 p["variable_id"] for p in theirs.get("propagated", ())
             ]
-            if not same or len(ours["propagated"]) != (3 if variable == data.feed_variable_id else 0):
+            carried = [_copies(database_url, answer["id"]) for answer in (ours, theirs)]
+            if not same or carried != [3 if variable == data.feed_variable_id else 0] * 2:
                 raise RuntimeError(f"app and reference disagree on POST /api/variables/set:\n{ours}\n{theirs}")
+
+
+def _copies(database_url: str, value_id: str) -> int:
+    """How many copies connections recorded of a value."""
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        row = conn.execute("SELECT count(*) FROM variable_values WHERE source_value_id = %s", (value_id,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def aggregate_scenario(base: str, data: Dataset, database_url: str, samples: int) -> dict[str, Any]:
@@ -566,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         headers = {"X-API-Key": data.api_key}
         _wait(f"{app}/health", headers)
         _wait(f"{ref}/api/learners/{data.learner_ids[0]}/variables", headers)
-        same_answers(app, ref, data)
+        same_answers(app, ref, data, database_url)
         with tempfile.TemporaryDirectory() as tmp:
             s = _scripts(Path(tmp), data)
             scenarios: dict[str, Callable[[], dict[str, Any]]] = {
