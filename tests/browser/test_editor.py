@@ -120,22 +120,21 @@ async def test_positions_are_saved_and_names_are_accessible(page, world):  # typ
         await page.get_by_role("group", name=name, exact=True).wait_for()
     for handle in ("output quiz_score", "input heard_score", "output level", "input ready", "input prior_level"):
         assert await page.get_by_role("button", name=handle, exact=True).count() == 1
-    # React Flow draws edges once it has measured the nodes: wait for it, then there must be exactly one. Attached,
-    # not visible: the nodes are still stacked at one place here, and the edge between two of them can then have
-    # no area at all (seen at phone size), which Playwright counts as hidden.
-    edge = page.get_by_role("group", name="connection from Tutor Bot.level to Advanced Course.prior_level")
-    await edge.wait_for(state="attached")
-    assert await edge.count() == 1
-
     before = {n["id"]: (n["x"], n["y"]) for n in (await pipeline_state(world, pipeline["id"]))["nodes"]}
     assert set(before.values()) == {(0, 0)}  # all stacked until arranged
     await page.get_by_role("button", name="Auto-arrange").click()
     await page.get_by_text("Arranged and saved.").wait_for()
     after = {n["id"]: (n["x"], n["y"]) for n in (await pipeline_state(world, pipeline["id"]))["nodes"]}
     assert len(set(after.values())) == 3  # every node has a place of its own, saved
+    # React Flow draws edges once it has measured the nodes: wait for it, then there must be exactly one. Looked for
+    # once the nodes are arranged: while all three were stacked at one place, a phone-size run sometimes never drew
+    # the edge at all (the editor's stacking at (0, 0) is issue 39's to fix).
+    await page.get_by_role("button", name="Fit View").click()
+    edge = page.get_by_role("group", name="connection from Tutor Bot.level to Advanced Course.prior_level")
+    await edge.wait_for(state="attached")
+    assert await edge.count() == 1
 
     # A node dragged by hand keeps its new place after a reload.
-    await page.get_by_role("button", name="Fit View").click()
     title = page.get_by_role("group", name="Intro Course", exact=True).locator(".component-title strong")
     box = await title.bounding_box()
     assert box is not None
