@@ -107,10 +107,6 @@ class PoolSizes:
     writes: int = 10  # write transactions through SQLAlchemy
     reads: int = 5  # lists, searches and aggregates
 
-    @property
-    def most(self) -> int:
-        return self.driver + 2 * (self.writes + self.reads)
-
 
 def make_engine(raw_url: str, *, pool_size: int = 10, autocommit: bool = False, prepare: bool = True) -> AsyncEngine:
     """`autocommit` engines serve single-statement reads: no BEGIN/ROLLBACK round trips around them.
